@@ -1,0 +1,41 @@
+import cors from 'cors';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import swaggerUi from 'swagger-ui-express';
+import type { Container } from './container';
+import { buildOpenApiDocument } from './modules/docs/openapi';
+import { healthRouter } from './modules/health/health.routes';
+import { authenticate } from './shared/auth/authenticate.middleware';
+import { accessLog, httpMetrics } from './shared/http/access-log';
+import { parseJson, requireJsonContentType } from './shared/http/body-parsing';
+import { errorHandler, routeNotFound } from './shared/http/error-handler';
+import { rateLimit } from './shared/http/rate-limit.middleware';
+import { requestId } from './shared/http/request-id.middleware';
+
+/** The HTTP app, without listen(): tests boot it in-process on port 0. */
+export function createApp(c: Container): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use(requestId);
+  app.use(httpMetrics(c.metrics));
+  app.use(accessLog);
+  app.use(helmet());
+  app.use(cors({ origin: c.config.corsOrigins.length > 0 ? c.config.corsOrigins : false }));
+
+  app.use(healthRouter(c));
+  const openApi = buildOpenApiDocument(c.config);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json' } }));
+
+  app.use('/v1', requireJsonContentType, parseJson);
+  app.use('/v1', authenticate(c.verifier), rateLimit(c.config.rateLimitPerMinute, c.redis));
+  app.use('/v1/payments', c.payments.router);
+
+  app.use(routeNotFound);
+  app.use(errorHandler);
+  return app;
+}

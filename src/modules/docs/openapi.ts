@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import type { Config } from '../../shared/config';
+import { paymentSchemas, PAYMENT_STATUSES } from '../payments';
+import { paths } from './openapi.paths';
+
+const toSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' });
+
+/** The machine-readable contract served at /openapi.json (and rendered at /docs). */
+export function buildOpenApiDocument(config: Pick<Config, 'publicUrl' | 'port'>) {
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'payments-service',
+      version: '1.0.0',
+      description:
+        'Stripe behind a small, safe HTTP API. Money is an integer in the minor unit; errors always have the shape {"error": {type, code, message, param?, request_id}}.',
+    },
+    servers: [{ url: config.publicUrl ?? `http://localhost:${config.port}` }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: {
+        CreatePayment: toSchema(paymentSchemas.createPaymentSchema),
+        ConfirmPayment: toSchema(paymentSchemas.confirmPaymentSchema),
+        CancelPayment: toSchema(paymentSchemas.cancelPaymentSchema),
+        Payment: paymentObjectSchema,
+        PaymentList: listOf('#/components/schemas/Payment'),
+        StatusMove: {
+          type: 'object',
+          properties: {
+            from: { type: 'string', nullable: true, enum: [...PAYMENT_STATUSES, null] },
+            to: { type: 'string', enum: [...PAYMENT_STATUSES] },
+            source: { type: 'string', enum: ['api', 'webhook', 'reconcile', 'admin', 'simulate'] },
+            event_id: { type: 'string', nullable: true },
+            at: { type: 'string', format: 'date-time' },
+          },
+        },
+        Error: errorSchema,
+      },
+    },
+    security: [{ bearer: [] }],
+    paths,
+  };
+}
+
+export function listOf(ref: string) {
+  return {
+    type: 'object',
+    properties: {
+      object: { type: 'string', enum: ['list'] },
+      data: { type: 'array', items: { $ref: ref } },
+      has_more: { type: 'boolean' },
+    },
+  };
+}
+
+const errorSchema = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      required: ['type', 'code', 'message'],
+      properties: {
+        type: {
+          type: 'string',
+          enum: [
+            'invalid_request_error', 'authentication_error', 'permission_error', 'not_found', 'idempotency_error',
+            'conflict', 'card_error', 'rate_limit_error', 'provider_error', 'api_error',
+          ],
+        },
+        code: { type: 'string' },
+        message: { type: 'string' },
+        param: { type: 'string' },
+        decline_code: { type: 'string', description: 'card_error only' },
+        request_id: { type: 'string' },
+      },
+    },
+  },
+};
+
+const paymentObjectSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', example: 'pay_3kTqZ...' },
+    object: { type: 'string', enum: ['payment'] },
+    status: { type: 'string', enum: [...PAYMENT_STATUSES] },
+    amount: { type: 'integer', description: 'minor units' },
+    currency: { type: 'string', example: 'usd' },
+    amount_refunded: { type: 'integer' },
+    order_id: { type: 'string', nullable: true },
+    user_id: { type: 'string' },
+    description: { type: 'string', nullable: true },
+    metadata: { type: 'object', additionalProperties: { type: 'string' } },
+    provider: { type: 'string', enum: ['stripe', 'mock'] },
+    provider_payment_id: { type: 'string', nullable: true },
+    client_secret: { type: 'string', nullable: true, description: "Only for the payment's owner while it is open" },
+    payment_method: { type: 'string', nullable: true },
+    next_action: { type: 'object', nullable: true, description: 'Stripe next_action while requires_action' },
+    failure_code: { type: 'string', nullable: true },
+    failure_message: { type: 'string', nullable: true },
+    dispute: {
+      type: 'object',
+      nullable: true,
+      properties: { id: { type: 'string' }, status: { type: 'string' }, reason: { type: 'string' }, amount: { type: 'integer' } },
+    },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+};

@@ -1,0 +1,1 @@
+export { OutboxRepository, type OutboxEventType } from './outbox.repository';

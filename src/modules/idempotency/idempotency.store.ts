@@ -1,0 +1,137 @@
+import type { Sequelize, Transaction } from 'sequelize';
+import { withTransaction } from '../../shared/db/database';
+import type { Sql } from '../../shared/db/sql';
+import { AppError } from '../../shared/errors';
+
+/** Where a request stopped (brandur's "recovery points"): a retry resumes from here. */
+export type RecoveryPoint = 'started' | 'payment_created' | 'finished';
+
+export interface IdempotencyRecord {
+  id: number;
+  /** True when this key was seen before: the request is a retry resuming earlier work. */
+  resumed: boolean;
+  recoveryPoint: RecoveryPoint;
+  paymentId: string | null;
+}
+
+export type BeginResult =
+  | { kind: 'proceed'; record: IdempotencyRecord }
+  | { kind: 'replay'; status: number; body: string };
+
+interface KeyRow {
+  id: string;
+  request_method: string;
+  request_path: string;
+  request_fingerprint: string;
+  locked_at: Date | null;
+  lock_expired: boolean;
+  recovery_point: RecoveryPoint;
+  payment_id: string | null;
+  response_status: number | null;
+  response_body: string | null;
+}
+
+export interface BeginRequest {
+  userId: string;
+  key: string;
+  method: string;
+  path: string;
+  fingerprint: string;
+}
+
+/**
+ * Idempotency keys in PostgreSQL, scoped per user. A key is locked while its request runs; the lock
+ * is a lease, so a request whose process died can be resumed once `lockTimeoutMs` has passed.
+ */
+export class IdempotencyStore {
+  constructor(
+    private readonly sequelize: Sequelize,
+    private readonly sql: Sql,
+    private readonly options: { lockTimeoutMs: number; ttlHours: number },
+  ) {}
+
+  async begin(req: BeginRequest): Promise<BeginResult> {
+    return withTransaction(this.sequelize, async (t) => {
+      // A key older than the retention window is a new key, even before the purge job removes it.
+      await this.sql.exec(
+        `DELETE FROM idempotency_keys WHERE user_id = :userId AND idempotency_key = :key
+           AND created_at < now() - make_interval(hours => :ttl)`,
+        { userId: req.userId, key: req.key, ttl: this.options.ttlHours },
+        t,
+      );
+      const [inserted] = await this.sql.returning<{ id: string }>(
+        `INSERT INTO idempotency_keys (user_id, idempotency_key, request_method, request_path, request_fingerprint, locked_at)
+         VALUES (:userId, :key, :method, :path, :fingerprint, now())
+         ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
+        { ...req },
+        t,
+      );
+      if (inserted) {
+        return { kind: 'proceed', record: { id: Number(inserted.id), resumed: false, recoveryPoint: 'started', paymentId: null } };
+      }
+      return this.resume(req, t);
+    });
+  }
+
+  private async resume(req: BeginRequest, t: Transaction): Promise<BeginResult> {
+    const row = await this.sql.one<KeyRow>(
+      `SELECT *, locked_at < now() - make_interval(secs => :leaseSeconds) AS lock_expired
+         FROM idempotency_keys WHERE user_id = :userId AND idempotency_key = :key FOR UPDATE`,
+      { userId: req.userId, key: req.key, leaseSeconds: this.options.lockTimeoutMs / 1000 },
+      t,
+    );
+    if (!row) throw new AppError('idempotency_request_in_progress', 'A request with this Idempotency-Key is in progress');
+    if (row.request_fingerprint !== req.fingerprint) {
+      throw new AppError(
+        'idempotency_key_reused',
+        'This Idempotency-Key was used with a different request (method, path or body); use a new key',
+      );
+    }
+    if (row.response_status !== null && row.response_body !== null) {
+      await this.sql.exec(`UPDATE idempotency_keys SET last_used_at = now() WHERE id = :id`, { id: row.id }, t);
+      return { kind: 'replay', status: row.response_status, body: row.response_body };
+    }
+    if (row.locked_at && !row.lock_expired) {
+      throw new AppError('idempotency_request_in_progress', 'A request with this Idempotency-Key is still in progress; retry later');
+    }
+    await this.sql.exec(`UPDATE idempotency_keys SET locked_at = now(), last_used_at = now() WHERE id = :id`, { id: row.id }, t);
+    return {
+      kind: 'proceed',
+      record: { id: Number(row.id), resumed: true, recoveryPoint: row.recovery_point, paymentId: row.payment_id },
+    };
+  }
+
+  /** Records progress in the same transaction as the work it describes. */
+  async checkpoint(record: IdempotencyRecord, point: RecoveryPoint, paymentId: string | null, t: Transaction): Promise<void> {
+    await this.sql.exec(
+      `UPDATE idempotency_keys SET recovery_point = :point, payment_id = :paymentId WHERE id = :id`,
+      { id: record.id, point, paymentId },
+      t,
+    );
+    record.recoveryPoint = point;
+    record.paymentId = paymentId;
+  }
+
+  /** Stores the final answer, byte for byte, and unlocks the key. */
+  async complete(record: IdempotencyRecord, status: number, body: string): Promise<void> {
+    await this.sql.exec(
+      `UPDATE idempotency_keys SET response_status = :status, response_body = :body, recovery_point = 'finished',
+              locked_at = NULL, last_used_at = now() WHERE id = :id`,
+      { id: record.id, status, body },
+    );
+  }
+
+  /** Unlocks without an answer: the outcome is unknown or retryable, and a retry resumes the work. */
+  async release(record: IdempotencyRecord): Promise<void> {
+    await this.sql.exec(`UPDATE idempotency_keys SET locked_at = NULL WHERE id = :id`, { id: record.id });
+  }
+
+  /** Deletes keys past the retention window; returns how many. */
+  async purgeExpired(): Promise<number> {
+    const rows = await this.sql.returning<{ id: string }>(
+      `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => :ttl) RETURNING id`,
+      { ttl: this.options.ttlHours },
+    );
+    return rows.length;
+  }
+}

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { ProviderDeclinedError, ProviderRejectedError, type ProviderPaymentIntent } from '../../providers/payment-provider';
+import type { Principal } from '../../shared/auth/jwt-verifier';
+import { withTransaction } from '../../shared/db/database';
+import type { IdempotencyRecord } from '../idempotency';
+import { applyIntent } from './apply-intent';
+import { findVisiblePayment } from './find-payment';
+import { declineError, providerFailure, unexpectedState } from './payment.errors';
+import type { Payment } from './payment.model';
+import { isConfirmable } from './payment-status';
+import type { PaymentsDeps } from './payments.deps';
+import { callProvider } from './provider-call';
+import { SyncPaymentUseCase } from './sync-payment.use-case';
+
+/** Server-side confirm with a PaymentMethod. A failed payment may be retried with another method. */
+export class ConfirmPaymentUseCase {
+  private readonly sync: SyncPaymentUseCase;
+
+  constructor(private readonly deps: PaymentsDeps) {
+    this.sync = new SyncPaymentUseCase(deps);
+  }
+
+  async execute(paymentId: string, paymentMethod: string, actor: Principal, idem?: IdempotencyRecord): Promise<Payment> {
+    const payment = await findVisiblePayment(this.deps.payments, paymentId, actor);
+    // A retry under the same key replays the provider call (same provider key) whatever happened since.
+    if (!idem?.resumed && !isConfirmable(payment.status)) throw unexpectedState(payment, 'confirmed');
+    if (!payment.providerPaymentId) throw unexpectedState(payment, 'confirmed before its creation finished');
+
+    const idempotencyKey = `${payment.id}:confirm:${idem ? `k${idem.id}` : randomUUID()}`;
+    let intent: ProviderPaymentIntent;
+    let declined: ProviderDeclinedError | undefined;
+    try {
+      intent = await callProvider(this.deps.metrics, 'confirm_payment_intent', () =>
+        this.deps.provider.confirmPaymentIntent(payment.providerPaymentId!, paymentMethod, { idempotencyKey }),
+      );
+    } catch (err) {
+      if (err instanceof ProviderRejectedError && err.code === 'payment_intent_unexpected_state') {
+        const synced = await this.sync.execute(payment.id, 'api');
+        throw unexpectedState(synced, 'confirmed');
+      }
+      if (!(err instanceof ProviderDeclinedError && err.intent)) throw providerFailure(err);
+      declined = err;
+      intent = err.intent;
+    }
+
+    const saved = await withTransaction(this.deps.sequelize, async (t) => {
+      const current = (await this.deps.payments.findById(payment.id, t, { lock: true }))!;
+      return (await applyIntent(this.deps.mover, current, intent, { source: 'api' }, t)).payment;
+    });
+    if (declined) throw declineError(saved, declined);
+    return saved;
+  }
+}

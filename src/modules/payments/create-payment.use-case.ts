@@ -1,0 +1,123 @@
+import { withTransaction } from '../../shared/db/database';
+import { AppError } from '../../shared/errors';
+import { newId } from '../../shared/ids';
+import { ProviderDeclinedError, ProviderRejectedError, type ProviderPaymentIntent } from '../../providers/payment-provider';
+import type { IdempotencyRecord } from '../idempotency';
+import { applyIntent } from './apply-intent';
+import { declineError, providerFailure } from './payment.errors';
+import type { Payment } from './payment.model';
+import type { Principal } from '../../shared/auth/jwt-verifier';
+import type { CreatePaymentBody } from './payment.schemas';
+import type { PaymentsDeps } from './payments.deps';
+import { callProvider } from './provider-call';
+
+export interface CreatePaymentResult {
+  payment: Payment;
+  /** False when an open payment for the same order was returned instead (no Idempotency-Key). */
+  created: boolean;
+}
+
+/**
+ * Creates a payment in brandur's atomic phases: (1) commit the payment row and the key's recovery
+ * point, (2) call the provider with an idempotency key derived from the payment id, (3) commit the
+ * result. A crash or an unknown outcome between phases is finished by a retry, with one PaymentIntent.
+ */
+export class CreatePaymentUseCase {
+  constructor(private readonly deps: PaymentsDeps) {}
+
+  async execute(input: CreatePaymentBody, actor: Principal, idem?: IdempotencyRecord): Promise<CreatePaymentResult> {
+    const { payment, created } = await this.recordPayment(input, actor, idem);
+    if (payment.providerPaymentId) return { payment, created };
+    return { payment: await this.attachIntent(payment), created };
+  }
+
+  /** Phase 1: the local row, committed before any provider call (or the row a retry resumes). */
+  private async recordPayment(input: CreatePaymentBody, actor: Principal, idem?: IdempotencyRecord): Promise<CreatePaymentResult> {
+    const { sequelize, payments, mover, idempotency } = this.deps;
+    if (idem?.paymentId) {
+      const existing = await payments.findById(idem.paymentId);
+      if (existing) return { payment: existing, created: true };
+    }
+    return withTransaction(sequelize, async (t) => {
+      if (!idem && input.order_id) {
+        // Without a key, (user, order) is the natural key: an open payment for it is the answer.
+        await payments.lockOrder(actor.userId, input.order_id, t);
+        const open = await payments.findOpenForOrder(actor.userId, input.order_id, t);
+        if (open && open.amount === input.amount && open.currency === input.currency) return { payment: open, created: false };
+        if (open) {
+          throw new AppError('order_payment_conflict', `Order ${input.order_id} already has an open payment for another amount`, {
+            param: 'order_id',
+            details: { payment_id: open.id },
+          });
+        }
+      }
+      const payment = await payments.insert(
+        {
+          id: newId('pay'),
+          userId: actor.userId,
+          orderId: input.order_id ?? null,
+          amount: input.amount,
+          currency: input.currency,
+          description: input.description ?? null,
+          metadata: input.metadata ?? {},
+          provider: this.deps.provider.name,
+          status: 'pending',
+        },
+        t,
+      );
+      await mover.recordCreation(payment, { source: 'api' }, t);
+      if (input.payment_method) await payments.update(payment.id, { payment_method: input.payment_method }, t);
+      if (idem) await idempotency.checkpoint(idem, 'payment_created', payment.id, t);
+      return { payment: { ...payment, paymentMethod: input.payment_method ?? null }, created: true };
+    });
+  }
+
+  /** Phases 2 and 3: the provider call (no transaction open), then the result committed. */
+  async attachIntent(payment: Payment): Promise<Payment> {
+    const { provider, metrics } = this.deps;
+    let intent: ProviderPaymentIntent;
+    let declined: ProviderDeclinedError | undefined;
+    try {
+      intent = await callProvider(metrics, 'create_payment_intent', () =>
+        provider.createPaymentIntent(
+          {
+            paymentId: payment.id,
+            amount: payment.amount,
+            currency: payment.currency,
+            orderId: payment.orderId,
+            description: payment.description,
+            metadata: payment.metadata,
+            paymentMethod: payment.paymentMethod,
+          },
+          { idempotencyKey: `${payment.id}:create` },
+        ),
+      );
+    } catch (err) {
+      if (err instanceof ProviderRejectedError) await this.markRejected(payment, err);
+      if (!(err instanceof ProviderDeclinedError && err.intent)) throw providerFailure(err);
+      declined = err;
+      intent = err.intent;
+    }
+
+    const saved = await withTransaction(this.deps.sequelize, async (t) => {
+      let current = (await this.deps.payments.findById(payment.id, t, { lock: true }))!;
+      if (!current.providerPaymentId) {
+        // A webhook may have attached the intent already (it can beat this commit); announce once.
+        current = await this.deps.payments.update(current.id, { provider_payment_id: intent.id, client_secret: intent.clientSecret }, t);
+        await this.deps.mover.announceCreated(current, t);
+      }
+      return (await applyIntent(this.deps.mover, current, intent, { source: 'api' }, t)).payment;
+    });
+    if (declined) throw declineError(saved, declined);
+    return saved;
+  }
+
+  /** The provider refused to create the intent (a final answer): the payment fails instead of hanging open. */
+  private async markRejected(payment: Payment, err: ProviderRejectedError): Promise<void> {
+    await withTransaction(this.deps.sequelize, async (t) => {
+      const current = (await this.deps.payments.findById(payment.id, t, { lock: true }))!;
+      if (current.providerPaymentId) return;
+      await this.deps.mover.move(current, 'failed', { source: 'api' }, t, { failure_code: err.code, failure_message: err.message });
+    });
+  }
+}

@@ -1,0 +1,87 @@
+import type { MoveSource, PaymentStatus } from './payment-status';
+
+/** A payment as the use cases see it: integer money, camelCase, no database types. */
+export interface Payment {
+  id: string;
+  userId: string;
+  orderId: string | null;
+  amount: number;
+  currency: string;
+  amountRefunded: number;
+  status: PaymentStatus;
+  description: string | null;
+  metadata: Record<string, string>;
+  provider: 'stripe' | 'mock';
+  providerPaymentId: string | null;
+  clientSecret: string | null;
+  paymentMethod: string | null;
+  failureCode: string | null;
+  failureMessage: string | null;
+  nextAction: Record<string, unknown> | null;
+  dispute: { id: string; status: string; reason: string | null; amount: number } | null;
+  providerObject: Record<string, unknown> | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PaymentMove {
+  from: PaymentStatus | null;
+  to: PaymentStatus;
+  source: MoveSource;
+  eventId: string | null;
+  at: Date;
+}
+
+/** The `payments` row as pg returns it (BIGINT arrives as a string). */
+export interface PaymentRow {
+  id: string;
+  user_id: string;
+  order_id: string | null;
+  amount: string | number;
+  currency: string;
+  amount_refunded: string | number;
+  status: string;
+  description: string | null;
+  metadata: Record<string, string>;
+  provider: string;
+  provider_payment_id: string | null;
+  client_secret: string | null;
+  payment_method: string | null;
+  failure_code: string | null;
+  failure_message: string | null;
+  next_action: Record<string, unknown> | null;
+  dispute_id: string | null;
+  dispute_status: string | null;
+  dispute_reason: string | null;
+  amount_disputed: string | number;
+  provider_object: Record<string, unknown> | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function toPayment(row: PaymentRow): Payment {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    orderId: row.order_id,
+    amount: Number(row.amount),
+    currency: row.currency,
+    amountRefunded: Number(row.amount_refunded),
+    status: row.status as PaymentStatus,
+    description: row.description,
+    metadata: row.metadata ?? {},
+    provider: row.provider as Payment['provider'],
+    providerPaymentId: row.provider_payment_id,
+    clientSecret: row.client_secret,
+    paymentMethod: row.payment_method,
+    failureCode: row.failure_code,
+    failureMessage: row.failure_message,
+    nextAction: row.next_action,
+    dispute: row.dispute_id
+      ? { id: row.dispute_id, status: row.dispute_status ?? 'unknown', reason: row.dispute_reason, amount: Number(row.amount_disputed) }
+      : null,
+    providerObject: row.provider_object,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}

@@ -1,0 +1,164 @@
+import type { Transaction } from 'sequelize';
+import { json, type Sql } from '../../shared/db/sql';
+import { toPayment, type Payment, type PaymentMove, type PaymentRow } from './payment.model';
+import type { MoveSource, PaymentStatus } from './payment-status';
+
+export interface NewPayment {
+  id: string;
+  userId: string;
+  orderId: string | null;
+  amount: number;
+  currency: string;
+  description: string | null;
+  metadata: Record<string, string>;
+  provider: Payment['provider'];
+  status: PaymentStatus;
+}
+
+/** Columns a use case may change; keys are column names. */
+export interface PaymentChanges {
+  status?: PaymentStatus;
+  amount_refunded?: number;
+  provider_payment_id?: string | null;
+  client_secret?: string | null;
+  payment_method?: string | null;
+  failure_code?: string | null;
+  failure_message?: string | null;
+  next_action?: Record<string, unknown> | null;
+  dispute_id?: string | null;
+  dispute_status?: string | null;
+  dispute_reason?: string | null;
+  amount_disputed?: number;
+  provider_object?: Record<string, unknown> | null;
+}
+
+const JSONB_COLUMNS = new Set(['next_action', 'provider_object']);
+
+export interface ListFilters {
+  userId?: string;
+  status?: PaymentStatus;
+  orderId?: string;
+  createdGte?: Date;
+  createdLte?: Date;
+  q?: string;
+  sort: 'created_at' | '-created_at' | 'amount' | '-amount';
+  limit: number;
+  startingAfter?: string;
+}
+
+export class PaymentRepository {
+  constructor(private readonly sql: Sql) {}
+
+  async insert(p: NewPayment, t: Transaction): Promise<Payment> {
+    const [row] = await this.sql.returning<PaymentRow>(
+      `INSERT INTO payments (id, user_id, order_id, amount, currency, description, metadata, provider, status)
+       VALUES (:id, :userId, :orderId, :amount, :currency, :description, CAST(:metadata AS jsonb), :provider, :status)
+       RETURNING *`,
+      { ...p, metadata: json(p.metadata) },
+      t,
+    );
+    return toPayment(row);
+  }
+
+  async findById(id: string, t?: Transaction, options: { lock?: boolean } = {}): Promise<Payment | null> {
+    const row = await this.sql.one<PaymentRow>(
+      `SELECT * FROM payments WHERE id = :id ${options.lock ? 'FOR UPDATE' : ''}`,
+      { id },
+      t,
+    );
+    return row ? toPayment(row) : null;
+  }
+
+  async findByProviderId(providerPaymentId: string, t?: Transaction, options: { lock?: boolean } = {}): Promise<Payment | null> {
+    const row = await this.sql.one<PaymentRow>(
+      `SELECT * FROM payments WHERE provider_payment_id = :providerPaymentId ${options.lock ? 'FOR UPDATE' : ''}`,
+      { providerPaymentId },
+      t,
+    );
+    return row ? toPayment(row) : null;
+  }
+
+  /** Serialises creates for one (user, order) within the caller's transaction. */
+  async lockOrder(userId: string, orderId: string, t: Transaction): Promise<void> {
+    await this.sql.exec(`SELECT pg_advisory_xact_lock(hashtext(:key))`, { key: `order:${userId}:${orderId}` }, t);
+  }
+
+  async findOpenForOrder(userId: string, orderId: string, t: Transaction): Promise<Payment | null> {
+    const row = await this.sql.one<PaymentRow>(
+      `SELECT * FROM payments
+        WHERE user_id = :userId AND order_id = :orderId
+          AND status IN ('pending', 'requires_action', 'processing', 'failed')
+        ORDER BY created_at DESC LIMIT 1`,
+      { userId, orderId },
+      t,
+    );
+    return row ? toPayment(row) : null;
+  }
+
+  async update(id: string, changes: PaymentChanges, t: Transaction): Promise<Payment> {
+    const columns = Object.keys(changes) as Array<keyof PaymentChanges>;
+    const sets = columns.map((c) => (JSONB_COLUMNS.has(c) ? `${c} = CAST(:${c} AS jsonb)` : `${c} = :${c}`));
+    const values: Record<string, unknown> = { id };
+    for (const c of columns) values[c] = JSONB_COLUMNS.has(c) ? json(changes[c]) : changes[c];
+    const [row] = await this.sql.returning<PaymentRow>(
+      `UPDATE payments SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = :id RETURNING *`,
+      values,
+      t,
+    );
+    return toPayment(row);
+  }
+
+  async insertMove(
+    paymentId: string,
+    move: { from: PaymentStatus | null; to: PaymentStatus; source: MoveSource; eventId?: string | null },
+    t: Transaction,
+  ): Promise<void> {
+    await this.sql.exec(
+      `INSERT INTO payment_status_history (payment_id, from_status, to_status, source, event_id)
+       VALUES (:paymentId, :from, :to, :source, :eventId)`,
+      { paymentId, from: move.from, to: move.to, source: move.source, eventId: move.eventId ?? null },
+      t,
+    );
+  }
+
+  async listMoves(paymentId: string): Promise<PaymentMove[]> {
+    const rows = await this.sql.many<{ from_status: string | null; to_status: string; source: string; event_id: string | null; created_at: Date }>(
+      `SELECT from_status, to_status, source, event_id, created_at FROM payment_status_history
+        WHERE payment_id = :paymentId ORDER BY id`,
+      { paymentId },
+    );
+    return rows.map((r) => ({
+      from: r.from_status as PaymentStatus | null,
+      to: r.to_status as PaymentStatus,
+      source: r.source as MoveSource,
+      eventId: r.event_id,
+      at: new Date(r.created_at),
+    }));
+  }
+
+  /** Keyset pagination: rows strictly after the cursor row in the chosen order, `limit + 1` to know `has_more`. */
+  async list(filters: ListFilters): Promise<{ data: Payment[]; hasMore: boolean }> {
+    const column = filters.sort.replace('-', '') as 'created_at' | 'amount';
+    const descending = filters.sort.startsWith('-');
+    const where: string[] = [];
+    const values: Record<string, unknown> = { limit: filters.limit + 1 };
+    if (filters.userId) (where.push('user_id = :userId'), (values.userId = filters.userId));
+    if (filters.status) (where.push('status = :status'), (values.status = filters.status));
+    if (filters.orderId) (where.push('order_id = :orderId'), (values.orderId = filters.orderId));
+    if (filters.createdGte) (where.push('created_at >= :createdGte'), (values.createdGte = filters.createdGte));
+    if (filters.createdLte) (where.push('created_at <= :createdLte'), (values.createdLte = filters.createdLte));
+    if (filters.q) (where.push('(id = :q OR order_id = :q OR provider_payment_id = :q)'), (values.q = filters.q));
+    if (filters.startingAfter) {
+      const op = descending ? '<' : '>';
+      where.push(`(${column}, id) ${op} (SELECT ${column}, id FROM payments WHERE id = :cursor)`);
+      values.cursor = filters.startingAfter;
+    }
+    const direction = descending ? 'DESC' : 'ASC';
+    const rows = await this.sql.many<PaymentRow>(
+      `SELECT * FROM payments ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY ${column} ${direction}, id ${direction} LIMIT :limit`,
+      values,
+    );
+    return { data: rows.slice(0, filters.limit).map(toPayment), hasMore: rows.length > filters.limit };
+  }
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { checkAmount, MAX_AMOUNT, SUPPORTED_CURRENCIES } from '../../shared/money';
+import { PAYMENT_STATUSES } from './payment-status';
+
+/** Stripe's metadata limits. Our own payment_id and order_id ride in the same object, so they count. */
+export const METADATA_MAX_KEYS = 50;
+export const METADATA_KEY_MAX = 40;
+export const METADATA_VALUE_MAX = 500;
+const RESERVED_METADATA_KEYS = ['payment_id', 'order_id'];
+
+const boundedText = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    // Control characters have no place in ids or descriptions and break logs and dashboards.
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+
+export const orderIdSchema = boundedText(255).min(1, 'must not be empty');
+
+const metadataSchema = z
+  .record(
+    z.string().min(1, 'keys must not be empty').max(METADATA_KEY_MAX, `keys must be at most ${METADATA_KEY_MAX} characters`).regex(/^[^[\]]+$/, 'keys must not contain square brackets'),
+    z.string().max(METADATA_VALUE_MAX, `values must be at most ${METADATA_VALUE_MAX} characters`),
+  )
+  .superRefine((metadata, ctx) => {
+    const keys = Object.keys(metadata);
+    const reserved = keys.find((k) => RESERVED_METADATA_KEYS.includes(k));
+    if (reserved) {
+      ctx.addIssue({ code: 'custom', path: [reserved], message: `metadata.${reserved} is set by the service` });
+    }
+    const limit = METADATA_MAX_KEYS - RESERVED_METADATA_KEYS.length;
+    if (keys.length > limit) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `metadata can have at most ${limit} keys (Stripe allows ${METADATA_MAX_KEYS}; payment_id and order_id are reserved)`,
+      });
+    }
+  });
+
+export const paymentMethodSchema = z.string().regex(/^pm_[A-Za-z0-9_]{1,250}$/, "must be a PaymentMethod id such as 'pm_card_visa'");
+
+export const createPaymentSchema = z
+  .strictObject({
+    amount: z
+      .number({ error: (i) => (i.input === undefined ? undefined : 'must be an integer in the minor unit') })
+      .int('must be an integer in the minor unit (e.g. 2000 for 20.00 usd)')
+      .positive('must be positive')
+      .max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`),
+    currency: z
+      .string()
+      .regex(/^[a-z]{3}$/, 'must be a lowercase ISO 4217 code such as usd')
+      .refine((c) => SUPPORTED_CURRENCIES.includes(c), { params: { code: 'currency_not_supported' }, message: 'is not a supported currency' }),
+    order_id: orderIdSchema.optional(),
+    description: boundedText(1000).nullable().optional(),
+    metadata: metadataSchema.optional(),
+    payment_method: paymentMethodSchema.optional(),
+  })
+  .superRefine((body, ctx) => {
+    const problem = checkAmount(body.amount, body.currency);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['amount'], message: problem.message, params: { code: problem.code } });
+  });
+
+export type CreatePaymentBody = z.infer<typeof createPaymentSchema>;
+
+export const confirmPaymentSchema = z.strictObject({ payment_method: paymentMethodSchema });
+export type ConfirmPaymentBody = z.infer<typeof confirmPaymentSchema>;
+
+export const cancelPaymentSchema = z.strictObject({});
+
+const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s));
+
+export const listPaymentsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int('must be an integer').min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100').default(20),
+  starting_after: z.string().max(100).optional(),
+  status: z.enum(PAYMENT_STATUSES).optional(),
+  order_id: orderIdSchema.optional(),
+  created_gte: isoDate.optional(),
+  created_lte: isoDate.optional(),
+  user_id: z.string().min(1).max(255).optional(),
+  q: z.string().min(1).max(255).optional(),
+  sort: z.enum(['created_at', '-created_at', 'amount', '-amount']).default('-created_at'),
+});
+
+export type ListPaymentsQuery = z.infer<typeof listPaymentsQuerySchema>;
+
+export const paymentIdParamsSchema = z.object({ id: z.string() });

@@ -1,0 +1,40 @@
+import type { Payment, PaymentMove } from './payment.model';
+import { isOpen } from './payment-status';
+
+export interface Viewer {
+  userId: string;
+  role: 'customer' | 'admin';
+}
+
+/** The API's payment object. `client_secret` only for the owner, and only while the payment is open. */
+export function serializePayment(p: Payment, viewer?: Viewer) {
+  const showSecret = viewer !== undefined && viewer.userId === p.userId && isOpen(p.status);
+  return {
+    id: p.id,
+    object: 'payment' as const,
+    status: p.status,
+    amount: p.amount,
+    currency: p.currency,
+    amount_refunded: p.amountRefunded,
+    order_id: p.orderId,
+    user_id: p.userId,
+    description: p.description,
+    metadata: p.metadata,
+    provider: p.provider,
+    provider_payment_id: p.providerPaymentId,
+    client_secret: showSecret ? p.clientSecret : null,
+    payment_method: p.paymentMethod,
+    next_action: p.status === 'requires_action' ? p.nextAction : null,
+    failure_code: p.failureCode,
+    failure_message: p.failureMessage,
+    dispute: p.dispute,
+    created_at: p.createdAt.toISOString(),
+    updated_at: p.updatedAt.toISOString(),
+  };
+}
+
+export type PaymentResponse = ReturnType<typeof serializePayment>;
+
+export function serializeMove(m: PaymentMove) {
+  return { from: m.from, to: m.to, source: m.source, event_id: m.eventId, at: m.at.toISOString() };
+}

@@ -1,0 +1,53 @@
+import type { Request, Response } from 'express';
+import type { HandlerResult } from '../idempotency';
+import type { IdempotencyRecord } from '../idempotency';
+import type { CancelPaymentUseCase } from './cancel-payment.use-case';
+import type { ConfirmPaymentUseCase } from './confirm-payment.use-case';
+import type { CreatePaymentUseCase } from './create-payment.use-case';
+import type { ConfirmPaymentBody, CreatePaymentBody, ListPaymentsQuery } from './payment.schemas';
+import { serializeMove, serializePayment } from './payment.serializer';
+import type { ReadPaymentsUseCase } from './read-payments.use-case';
+
+/** HTTP in, use case, HTTP out. No business rules here. */
+export class PaymentsController {
+  constructor(
+    private readonly useCases: {
+      create: CreatePaymentUseCase;
+      confirm: ConfirmPaymentUseCase;
+      cancel: CancelPaymentUseCase;
+      read: ReadPaymentsUseCase;
+    },
+  ) {}
+
+  create = async (req: Request, idem?: IdempotencyRecord): Promise<HandlerResult> => {
+    const body = req.validated!.body as CreatePaymentBody;
+    const { payment, created } = await this.useCases.create.execute(body, req.auth!, idem);
+    return { status: created ? 201 : 200, body: serializePayment(payment, req.auth) };
+  };
+
+  confirm = async (req: Request, idem?: IdempotencyRecord): Promise<HandlerResult> => {
+    const body = req.validated!.body as ConfirmPaymentBody;
+    const payment = await this.useCases.confirm.execute(String(req.params.id), body.payment_method, req.auth!, idem);
+    return { status: 200, body: serializePayment(payment, req.auth) };
+  };
+
+  cancel = async (req: Request, idem?: IdempotencyRecord): Promise<HandlerResult> => {
+    const payment = await this.useCases.cancel.execute(String(req.params.id), req.auth!, idem);
+    return { status: 200, body: serializePayment(payment, req.auth) };
+  };
+
+  get = async (req: Request, res: Response): Promise<void> => {
+    const payment = await this.useCases.read.get(String(req.params.id), req.auth!);
+    res.json(serializePayment(payment, req.auth));
+  };
+
+  list = async (req: Request, res: Response): Promise<void> => {
+    const page = await this.useCases.read.list(req.validated!.query as ListPaymentsQuery, req.auth!);
+    res.json({ object: 'list', data: page.data.map((p) => serializePayment(p, req.auth)), has_more: page.hasMore });
+  };
+
+  history = async (req: Request, res: Response): Promise<void> => {
+    const moves = await this.useCases.read.history(String(req.params.id), req.auth!);
+    res.json({ object: 'list', data: moves.map(serializeMove), has_more: false });
+  };
+}

@@ -1,0 +1,35 @@
+import type { Router } from 'express';
+import { Sql } from '../../shared/db/sql';
+import { OutboxRepository } from '../events';
+import type { IdempotencyStore } from '../idempotency';
+import { CancelPaymentUseCase } from './cancel-payment.use-case';
+import { ConfirmPaymentUseCase } from './confirm-payment.use-case';
+import { CreatePaymentUseCase } from './create-payment.use-case';
+import { PaymentMover } from './payment-mover';
+import { PaymentRepository } from './payment.repository';
+import { PaymentsController } from './payments.controller';
+import type { PaymentsDeps } from './payments.deps';
+import { paymentsRouter } from './payments.routes';
+import { ReadPaymentsUseCase } from './read-payments.use-case';
+import { SyncPaymentUseCase } from './sync-payment.use-case';
+
+export interface PaymentsModule {
+  router: Router;
+  payments: PaymentRepository;
+  mover: PaymentMover;
+  sync: SyncPaymentUseCase;
+}
+
+export function createPaymentsModule(deps: Omit<PaymentsDeps, 'payments' | 'mover'>, idempotency: IdempotencyStore): PaymentsModule {
+  const sql = new Sql(deps.sequelize);
+  const payments = new PaymentRepository(sql);
+  const mover = new PaymentMover(payments, new OutboxRepository(sql));
+  const full: PaymentsDeps = { ...deps, payments, mover };
+  const controller = new PaymentsController({
+    create: new CreatePaymentUseCase(full),
+    confirm: new ConfirmPaymentUseCase(full),
+    cancel: new CancelPaymentUseCase(full),
+    read: new ReadPaymentsUseCase(payments),
+  });
+  return { router: paymentsRouter(controller, idempotency), payments, mover, sync: new SyncPaymentUseCase(full) };
+}

@@ -1,0 +1,217 @@
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { toProviderIntent } from '../stripe/stripe-mappers';
+import {
+  ProviderDeclinedError,
+  ProviderRejectedError,
+  type CallOptions,
+  type CreateIntentInput,
+  type IntentStatus,
+  type PaymentProvider,
+  type ProviderPaymentIntent,
+} from '../payment-provider';
+import { outcomeForPaymentMethod, randomFailure, type MockOutcome } from './mock-outcomes';
+import {
+  buildCharge,
+  buildDispute,
+  buildEvent,
+  buildPaymentIntent,
+  buildRefund,
+  setIntentStatus,
+  type StripeObject,
+} from './stripe-objects';
+
+export interface MockProviderOptions {
+  latencyMs: number;
+  /** Chance that a payment with a succeeding test card succeeds anyway; below 1 mixes in declines. */
+  successRate: number;
+  random?: () => number;
+}
+
+type Stored = { pi: StripeObject; refunds: StripeObject[] };
+// A copy, so an answer cached for an idempotency key does not change when the intent moves later.
+const snapshot = (pi: StripeObject): ProviderPaymentIntent => toProviderIntent(structuredClone(pi) as never);
+type Cached = { ok: true; value: ProviderPaymentIntent } | { ok: false; error: unknown };
+
+const EVENT_FOR_STATUS: Partial<Record<IntentStatus, string>> = {
+  succeeded: 'payment_intent.succeeded',
+  processing: 'payment_intent.processing',
+  requires_action: 'payment_intent.requires_action',
+  canceled: 'payment_intent.canceled',
+};
+
+/**
+ * Stripe test mode in process: test PaymentMethods decide outcomes, provider idempotency keys are
+ * honoured, and every move emits a Stripe-shaped event ('event') for the webhook pipeline.
+ * State lives in memory: a restart forgets the mock's intents (the payments themselves are in the database).
+ */
+export class MockProvider implements PaymentProvider {
+  readonly name = 'mock' as const;
+  readonly events = new EventEmitter();
+  private readonly intents = new Map<string, Stored>();
+  private readonly idempotency = new Map<string, Cached>();
+  private readonly random: () => number;
+
+  constructor(private readonly options: MockProviderOptions) {
+    this.random = options.random ?? Math.random;
+  }
+
+  createPaymentIntent(input: CreateIntentInput, options: CallOptions): Promise<ProviderPaymentIntent> {
+    return this.idempotent(options.idempotencyKey, async () => {
+      const pi = buildPaymentIntent({
+        amount: input.amount,
+        currency: input.currency,
+        description: input.description,
+        metadata: { ...input.metadata, payment_id: input.paymentId, ...(input.orderId ? { order_id: input.orderId } : {}) },
+      });
+      this.intents.set(pi.id, { pi, refunds: [] });
+      this.emit('payment_intent.created', pi);
+      if (input.paymentMethod) return this.confirmNow(pi, input.paymentMethod);
+      return snapshot(pi);
+    });
+  }
+
+  confirmPaymentIntent(id: string, paymentMethod: string, options: CallOptions): Promise<ProviderPaymentIntent> {
+    return this.idempotent(options.idempotencyKey, async () => {
+      const { pi } = this.find(id);
+      if (!['requires_payment_method', 'requires_confirmation', 'requires_action'].includes(pi.status as string)) {
+        throw new ProviderRejectedError('payment_intent_unexpected_state', `This PaymentIntent's status is ${String(pi.status)}`);
+      }
+      return this.confirmNow(pi, paymentMethod);
+    });
+  }
+
+  cancelPaymentIntent(id: string, options: CallOptions): Promise<ProviderPaymentIntent> {
+    return this.idempotent(options.idempotencyKey, async () => {
+      const { pi } = this.find(id);
+      if (pi.status === 'succeeded' || pi.status === 'canceled') {
+        throw new ProviderRejectedError('payment_intent_unexpected_state', `This PaymentIntent's status is ${String(pi.status)}`);
+      }
+      this.move(pi, 'canceled');
+      return snapshot(pi);
+    });
+  }
+
+  async retrievePaymentIntent(id: string): Promise<ProviderPaymentIntent> {
+    await this.latency();
+    return toProviderIntent(this.find(id).pi as never);
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  /** Drives a mock intent as `POST /v1/test/simulate` asks; emits the events Stripe would. */
+  simulate(id: string, scenario: 'succeed' | 'fail' | 'require_action' | 'process' | 'cancel' | 'refund' | 'dispute'): void {
+    const stored = this.find(id);
+    const { pi } = stored;
+    switch (scenario) {
+      case 'succeed':
+        return this.move(pi, 'succeeded');
+      case 'process':
+        return this.move(pi, 'processing');
+      case 'require_action':
+        return this.move(pi, 'requires_action');
+      case 'cancel':
+        return this.move(pi, 'canceled');
+      case 'fail':
+        return this.decline(pi, { code: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' });
+      case 'refund':
+        return this.refund(stored);
+      case 'dispute':
+        if (!pi.latest_charge) setIntentStatus(pi, 'succeeded');
+        this.emit('charge.dispute.created', buildDispute(pi));
+        return;
+    }
+  }
+
+  /** Adopts an intent the mock does not hold (e.g. after a restart) so simulate can still drive it. */
+  adopt(raw: StripeObject): void {
+    if (!this.intents.has(raw.id)) this.intents.set(raw.id, { pi: structuredClone(raw), refunds: [] });
+  }
+
+  has(id: string): boolean {
+    return this.intents.has(id);
+  }
+
+  private refund(stored: Stored): void {
+    const { pi } = stored;
+    if (pi.status !== 'succeeded') {
+      throw new ProviderRejectedError('charge_not_refundable', 'Only a succeeded PaymentIntent can be refunded');
+    }
+    const refunded = stored.refunds.reduce((sum, r) => sum + (r.amount as number), 0);
+    const remaining = (pi.amount as number) - refunded;
+    if (remaining <= 0) throw new ProviderRejectedError('charge_already_refunded', 'The charge is fully refunded');
+    const refund = buildRefund(pi, remaining, 'requested_by_customer');
+    stored.refunds.push(refund);
+    this.emit('refund.created', refund);
+    this.emit('charge.refunded', buildCharge(pi, refunded + remaining, stored.refunds), { amount_refunded: refunded });
+  }
+
+  private confirmNow(pi: StripeObject, paymentMethod: string): ProviderPaymentIntent {
+    const outcome = this.outcomeFor(paymentMethod);
+    pi.payment_method = paymentMethod;
+    if (outcome.kind === 'decline') {
+      this.decline(pi, outcome.error);
+      throw new ProviderDeclinedError(outcome.error, snapshot(pi));
+    }
+    const status: IntentStatus =
+      outcome.kind === 'succeed' ? 'succeeded' : outcome.kind === 'process' ? 'processing' : 'requires_action';
+    this.move(pi, status);
+    return snapshot(pi);
+  }
+
+  private outcomeFor(paymentMethod: string): MockOutcome {
+    const outcome = outcomeForPaymentMethod(paymentMethod);
+    if (!outcome) {
+      throw new ProviderRejectedError('resource_missing', `No such PaymentMethod: '${paymentMethod}'`, 'payment_method');
+    }
+    if (outcome.kind === 'succeed' && this.random() >= this.options.successRate) return randomFailure(this.random);
+    return outcome;
+  }
+
+  private decline(pi: StripeObject, error: { code?: string; declineCode?: string; message?: string }): void {
+    setIntentStatus(pi, 'requires_payment_method', error);
+    this.emit('payment_intent.payment_failed', pi);
+  }
+
+  private move(pi: StripeObject, status: IntentStatus): void {
+    const previous = pi.status;
+    setIntentStatus(pi, status);
+    const type = EVENT_FOR_STATUS[status];
+    if (type) this.emit(type, pi, { status: previous });
+  }
+
+  private emit(type: string, object: StripeObject, previous?: Record<string, unknown>): void {
+    const event = buildEvent(type, object, previous);
+    // Stripe delivers after the API call returns; so does the mock.
+    setImmediate(() => this.events.emit('event', event));
+  }
+
+  private find(id: string): Stored {
+    const stored = this.intents.get(id);
+    if (!stored) throw new ProviderRejectedError('resource_missing', `No such payment_intent: '${id}'`, 'id');
+    return stored;
+  }
+
+  private async idempotent(key: string, fn: () => Promise<ProviderPaymentIntent>): Promise<ProviderPaymentIntent> {
+    await this.latency();
+    const cached = this.idempotency.get(key);
+    if (cached) {
+      if (cached.ok) return cached.value;
+      throw cached.error;
+    }
+    try {
+      const value = await fn();
+      this.idempotency.set(key, { ok: true, value });
+      return value;
+    } catch (error) {
+      this.idempotency.set(key, { ok: false, error });
+      throw error;
+    }
+  }
+
+  private async latency(): Promise<void> {
+    if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The seam between the service and a payment provider. Only `providers/stripe` imports the Stripe SDK;
+ * the mock implements the same contract in process, with Stripe-shaped objects.
+ */
+
+/** Stripe's PaymentIntent statuses. */
+export type IntentStatus =
+  | 'requires_payment_method'
+  | 'requires_confirmation'
+  | 'requires_action'
+  | 'processing'
+  | 'requires_capture'
+  | 'succeeded'
+  | 'canceled';
+
+export interface PaymentError {
+  code?: string;
+  declineCode?: string;
+  message?: string;
+}
+
+export interface ProviderPaymentIntent {
+  id: string;
+  status: IntentStatus;
+  amount: number;
+  currency: string;
+  clientSecret: string | null;
+  paymentMethod: string | null;
+  lastPaymentError: PaymentError | null;
+  nextAction: Record<string, unknown> | null;
+  metadata: Record<string, string>;
+  /** The provider's object as it sent it (kept on the payment as the latest raw object). */
+  raw: Record<string, unknown>;
+}
+
+export interface CreateIntentInput {
+  paymentId: string;
+  amount: number;
+  currency: string;
+  orderId?: string | null;
+  description?: string | null;
+  metadata: Record<string, string>;
+  /** With a payment method the intent is confirmed at once, as Stripe's `confirm: true`. */
+  paymentMethod?: string | null;
+}
+
+export interface CallOptions {
+  /** Derived from our own row ids, never from the client's Idempotency-Key. */
+  idempotencyKey: string;
+}
+
+export interface PaymentProvider {
+  readonly name: 'stripe' | 'mock';
+  createPaymentIntent(input: CreateIntentInput, options: CallOptions): Promise<ProviderPaymentIntent>;
+  confirmPaymentIntent(id: string, paymentMethod: string, options: CallOptions): Promise<ProviderPaymentIntent>;
+  cancelPaymentIntent(id: string, options: CallOptions): Promise<ProviderPaymentIntent>;
+  retrievePaymentIntent(id: string): Promise<ProviderPaymentIntent>;
+  /** True when the provider answers; used by /ready. */
+  ping(): Promise<boolean>;
+}
+
+/** The card was declined: a final answer, the intent carries the error. */
+export class ProviderDeclinedError extends Error {
+  constructor(
+    readonly error: PaymentError,
+    readonly intent?: ProviderPaymentIntent,
+  ) {
+    super(error.message ?? 'The card was declined');
+    this.name = 'ProviderDeclinedError';
+  }
+}
+
+/**
+ * The outcome is unknown (5xx, timeout, connection reset): the provider may or may not have acted.
+ * Never treated as a failure; a retry with the same provider idempotency key settles it.
+ */
+export class ProviderUnavailableError extends Error {
+  constructor(
+    readonly kind: 'timeout' | 'unavailable',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ProviderUnavailableError';
+  }
+}
+
+/** The provider refused the request itself (bad payment method, wrong state, bad credentials). */
+export class ProviderRejectedError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly param?: string,
+  ) {
+    super(message);
+    this.name = 'ProviderRejectedError';
+  }
+}

@@ -1,0 +1,111 @@
+import Stripe from 'stripe';
+import type { Config } from '../../shared/config';
+import {
+  ProviderDeclinedError,
+  ProviderRejectedError,
+  ProviderUnavailableError,
+  type CallOptions,
+  type CreateIntentInput,
+  type PaymentProvider,
+  type ProviderPaymentIntent,
+} from '../payment-provider';
+import { toProviderIntent } from './stripe-mappers';
+
+/** Builds the SDK client: explicit timeout, network retries, and STRIPE_API_URL for a local fake or simulator. */
+export function createStripeClient(stripe: Config['stripe']): Stripe {
+  const target = stripe.apiUrl ? new URL(stripe.apiUrl) : undefined;
+  return new Stripe(stripe.secretKey ?? 'sk_test_unset', {
+    timeout: stripe.timeoutMs,
+    maxNetworkRetries: stripe.maxNetworkRetries,
+    telemetry: false,
+    appInfo: { name: 'payments-service' },
+    ...(target
+      ? {
+          host: target.hostname,
+          port: Number(target.port || (target.protocol === 'https:' ? 443 : 80)),
+          protocol: target.protocol.replace(':', '') as 'http' | 'https',
+        }
+      : {}),
+  });
+}
+
+export class StripeProvider implements PaymentProvider {
+  readonly name = 'stripe' as const;
+
+  constructor(private readonly stripe: Stripe) {}
+
+  async createPaymentIntent(input: CreateIntentInput, options: CallOptions): Promise<ProviderPaymentIntent> {
+    return this.call(async () =>
+      this.stripe.paymentIntents.create(
+        {
+          amount: input.amount,
+          currency: input.currency,
+          description: input.description ?? undefined,
+          // Our ids ride along so webhooks can be matched to payments.
+          metadata: {
+            ...input.metadata,
+            payment_id: input.paymentId,
+            ...(input.orderId ? { order_id: input.orderId } : {}),
+          },
+          automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+          ...(input.paymentMethod ? { payment_method: input.paymentMethod, confirm: true } : {}),
+        },
+        { idempotencyKey: options.idempotencyKey },
+      ),
+    );
+  }
+
+  async confirmPaymentIntent(id: string, paymentMethod: string, options: CallOptions): Promise<ProviderPaymentIntent> {
+    return this.call(() =>
+      this.stripe.paymentIntents.confirm(id, { payment_method: paymentMethod }, { idempotencyKey: options.idempotencyKey }),
+    );
+  }
+
+  async cancelPaymentIntent(id: string, options: CallOptions): Promise<ProviderPaymentIntent> {
+    return this.call(() => this.stripe.paymentIntents.cancel(id, {}, { idempotencyKey: options.idempotencyKey }));
+  }
+
+  async retrievePaymentIntent(id: string): Promise<ProviderPaymentIntent> {
+    return this.call(() => this.stripe.paymentIntents.retrieve(id));
+  }
+
+  async ping(): Promise<boolean> {
+    // Reaching Stripe is not a readiness condition for us; the SDK is configured if we got here.
+    return true;
+  }
+
+  private async call(fn: () => Promise<Stripe.PaymentIntent>): Promise<ProviderPaymentIntent> {
+    try {
+      return toProviderIntent(await fn());
+    } catch (err) {
+      throw translateStripeError(err);
+    }
+  }
+}
+
+/** Maps the SDK's error classes onto the three outcomes the use cases understand. */
+export function translateStripeError(err: unknown): Error {
+  if (!(err instanceof Stripe.errors.StripeError)) {
+    // Anything else (a socket error the SDK did not wrap) leaves the outcome unknown.
+    return new ProviderUnavailableError('unavailable', 'Payment provider call failed', { cause: err });
+  }
+  if (err instanceof Stripe.errors.StripeCardError) {
+    const raw = err.raw as { payment_intent?: Stripe.PaymentIntent };
+    const intent = raw.payment_intent ?? (err as { payment_intent?: Stripe.PaymentIntent }).payment_intent;
+    return new ProviderDeclinedError(
+      { code: err.code, declineCode: err.decline_code, message: err.message },
+      intent ? toProviderIntent(intent) : undefined,
+    );
+  }
+  if (err instanceof Stripe.errors.StripeConnectionError) {
+    const timedOut = /timeout|timed out/i.test(err.message);
+    return new ProviderUnavailableError(timedOut ? 'timeout' : 'unavailable', err.message, { cause: err });
+  }
+  if (err instanceof Stripe.errors.StripeAPIError || err instanceof Stripe.errors.StripeRateLimitError) {
+    return new ProviderUnavailableError('unavailable', err.message, { cause: err });
+  }
+  if ((err.statusCode ?? 0) >= 500) {
+    return new ProviderUnavailableError('unavailable', err.message, { cause: err });
+  }
+  return new ProviderRejectedError(err.code ?? err.type, err.message, err.param);
+}

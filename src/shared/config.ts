@@ -1,0 +1,194 @@
+import { z } from 'zod';
+
+/** Used only outside production, so a laptop works with no setup; production refuses to start with it. */
+export const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-do-not-use-in-production';
+/** Signs the mock provider's events (and the Stripe CLI's, if you pass it) outside production. */
+export const DEV_WEBHOOK_SECRET = 'whsec_dev_only_insecure_local_secret';
+
+const optionalString = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+
+const commaList = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: optionalString,
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+
+  DATABASE_URL: optionalString,
+  DATA_DIR: z.string().default('./data'),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  DB_SSL: bool(false),
+  REDIS_URL: optionalString,
+
+  PAYMENT_PROVIDER: z.enum(['stripe', 'mock']).optional(),
+  STRIPE_SECRET_KEY: optionalString,
+  STRIPE_PUBLISHABLE_KEY: optionalString,
+  STRIPE_WEBHOOK_SECRET: commaList,
+  STRIPE_API_URL: z.url().optional(),
+  STRIPE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+  WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+
+  MOCK_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  MOCK_SUCCESS_RATE: z.coerce.number().min(0).max(1).default(1),
+
+  JWT_SECRET: optionalString,
+  JWT_PUBLIC_KEY: optionalString,
+  JWT_JWKS_URL: z.url().optional(),
+  JWT_ISSUER: optionalString,
+  JWT_AUDIENCE: optionalString,
+
+  ORDER_SERVICE_URL: z.url().optional(),
+  EVENT_WEBHOOK_URLS: commaList,
+  CORS_ORIGINS: commaList,
+
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  IDEMPOTENCY_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).default(24),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  WEBHOOK_WORKER_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
+  JOBS_ENABLED: bool(true),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** The service's configuration: parsed once from the environment, validated, frozen. */
+export interface Config {
+  env: Env['NODE_ENV'];
+  isProduction: boolean;
+  port: number;
+  host: string;
+  publicUrl?: string;
+  logLevel: Env['LOG_LEVEL'];
+  database: {
+    /** Unset means the embedded PGlite database under `dataDir`. */
+    url?: string;
+    dataDir: string;
+    poolMax: number;
+    ssl: boolean;
+  };
+  /** Unset means in-process stand-ins (one instance only). */
+  redisUrl?: string;
+  provider: 'stripe' | 'mock';
+  stripe: {
+    secretKey?: string;
+    publishableKey?: string;
+    /** Several secrets are accepted at once, so one can be rolled without losing events. */
+    webhookSecrets: string[];
+    apiUrl?: string;
+    timeoutMs: number;
+    maxNetworkRetries: number;
+    webhookToleranceSeconds: number;
+  };
+  mock: { latencyMs: number; successRate: number };
+  jwt: { secret?: string; publicKey?: string; jwksUrl?: string; issuer?: string; audience?: string };
+  orderServiceUrl?: string;
+  eventWebhookUrls: string[];
+  corsOrigins: string[];
+  /** Requests per minute per user (or per IP when anonymous); 0 turns the limiter off. */
+  rateLimitPerMinute: number;
+  idempotency: { lockTimeoutMs: number; ttlHours: number };
+  webhooks: { maxAttempts: number; workerIntervalMs: number };
+  jobsEnabled: boolean;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses `source` (default `process.env`); throws a ConfigError naming every bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const env = parsed.data;
+  const isProduction = env.NODE_ENV === 'production';
+  const provider = env.PAYMENT_PROVIDER ?? (env.STRIPE_SECRET_KEY ? 'stripe' : 'mock');
+  const usesKeyPair = Boolean(env.JWT_PUBLIC_KEY || env.JWT_JWKS_URL);
+
+  const webhookSecrets =
+    env.STRIPE_WEBHOOK_SECRET.length > 0 || isProduction ? env.STRIPE_WEBHOOK_SECRET : [DEV_WEBHOOK_SECRET];
+
+  const config: Config = {
+    env: env.NODE_ENV,
+    isProduction,
+    port: env.PORT,
+    host: env.HOST,
+    publicUrl: env.PUBLIC_URL,
+    logLevel: env.LOG_LEVEL,
+    database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolMax: env.DB_POOL_MAX, ssl: env.DB_SSL },
+    redisUrl: env.REDIS_URL,
+    provider,
+    stripe: {
+      secretKey: env.STRIPE_SECRET_KEY,
+      publishableKey: env.STRIPE_PUBLISHABLE_KEY,
+      webhookSecrets,
+      apiUrl: env.STRIPE_API_URL,
+      timeoutMs: env.STRIPE_TIMEOUT_MS,
+      maxNetworkRetries: env.STRIPE_MAX_NETWORK_RETRIES,
+      webhookToleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS,
+    },
+    mock: { latencyMs: env.MOCK_LATENCY_MS, successRate: env.MOCK_SUCCESS_RATE },
+    jwt: {
+      secret: env.JWT_SECRET ?? (isProduction || usesKeyPair ? undefined : DEV_JWT_SECRET),
+      publicKey: env.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n'),
+      jwksUrl: env.JWT_JWKS_URL,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+    },
+    orderServiceUrl: env.ORDER_SERVICE_URL,
+    eventWebhookUrls: env.EVENT_WEBHOOK_URLS,
+    corsOrigins: env.CORS_ORIGINS,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    idempotency: { lockTimeoutMs: env.IDEMPOTENCY_LOCK_TIMEOUT_MS, ttlHours: env.IDEMPOTENCY_TTL_HOURS },
+    webhooks: { maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, workerIntervalMs: env.WEBHOOK_WORKER_INTERVAL_MS },
+    jobsEnabled: env.JOBS_ENABLED,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+
+  if (provider === 'stripe' && !config.stripe.secretKey) {
+    throw new ConfigError('PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY');
+  }
+  if (isProduction) assertProductionReady(config, env);
+  return Object.freeze(config);
+}
+
+function assertProductionReady(config: Config, env: Env): void {
+  const missing: string[] = [];
+  if (!config.database.url) missing.push('DATABASE_URL (the embedded database is for development only)');
+  if (config.provider !== 'stripe') missing.push('STRIPE_SECRET_KEY (the mock provider is refused in production)');
+  if (config.stripe.webhookSecrets.length === 0) missing.push('STRIPE_WEBHOOK_SECRET');
+  if (!config.jwt.secret && !config.jwt.publicKey && !config.jwt.jwksUrl) {
+    missing.push('JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL');
+  }
+  if (env.JWT_SECRET === DEV_JWT_SECRET) missing.push('JWT_SECRET (the development secret is refused)');
+  if (env.JWT_SECRET && env.JWT_SECRET.length < 32) missing.push('JWT_SECRET (at least 32 characters)');
+  if (config.stripe.webhookSecrets.includes(DEV_WEBHOOK_SECRET)) {
+    missing.push('STRIPE_WEBHOOK_SECRET (the development secret is refused)');
+  }
+  if (missing.length > 0) {
+    throw new ConfigError(`Refusing to start in production: set ${missing.join('; ')}`);
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Domain errors carry a code, never an HTTP status. The one table below maps codes to statuses and
+ * API error types; `toErrorResponse` is used by Express, the idempotency store and the jobs alike.
+ */
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found'
+  | 'idempotency_error'
+  | 'conflict'
+  | 'card_error'
+  | 'rate_limit_error'
+  | 'provider_error'
+  | 'api_error';
+
+const ERROR_TABLE = {
+  parameter_invalid: { status: 400, type: 'invalid_request_error' },
+  parameter_missing: { status: 400, type: 'invalid_request_error' },
+  parameter_unknown: { status: 400, type: 'invalid_request_error' },
+  amount_too_small: { status: 400, type: 'invalid_request_error' },
+  amount_too_large: { status: 400, type: 'invalid_request_error' },
+  currency_not_supported: { status: 400, type: 'invalid_request_error' },
+  invalid_json: { status: 400, type: 'invalid_request_error' },
+  body_too_large: { status: 413, type: 'invalid_request_error' },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error' },
+  route_not_found: { status: 404, type: 'not_found' },
+  resource_missing: { status: 404, type: 'not_found' },
+  token_missing: { status: 401, type: 'authentication_error' },
+  token_invalid: { status: 401, type: 'authentication_error' },
+  token_expired: { status: 401, type: 'authentication_error' },
+  permission_denied: { status: 403, type: 'permission_error' },
+  idempotency_key_invalid: { status: 400, type: 'invalid_request_error' },
+  idempotency_key_reused: { status: 422, type: 'idempotency_error' },
+  idempotency_request_in_progress: { status: 409, type: 'idempotency_error' },
+  payment_unexpected_state: { status: 409, type: 'conflict' },
+  order_payment_conflict: { status: 409, type: 'conflict' },
+  webhook_event_not_replayable: { status: 409, type: 'conflict' },
+  amount_exceeds_refundable: { status: 422, type: 'invalid_request_error' },
+  payment_method_invalid: { status: 400, type: 'invalid_request_error' },
+  card_declined: { status: 402, type: 'card_error' },
+  authentication_required: { status: 402, type: 'card_error' },
+  signature_invalid: { status: 400, type: 'invalid_request_error' },
+  rate_limited: { status: 429, type: 'rate_limit_error' },
+  provider_rejected: { status: 502, type: 'provider_error' },
+  provider_unavailable: { status: 503, type: 'provider_error' },
+  provider_timeout: { status: 504, type: 'provider_error' },
+  database_unavailable: { status: 503, type: 'api_error' },
+  service_unavailable: { status: 503, type: 'api_error' },
+  internal_error: { status: 500, type: 'api_error' },
+} as const satisfies Record<string, { status: number; type: ErrorType }>;
+
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+export interface AppErrorOptions {
+  param?: string;
+  /** Extra public fields for the error body, e.g. Stripe's `decline_code`. */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly param?: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.param = options.param;
+    this.details = options.details;
+  }
+
+  get status(): number {
+    return ERROR_TABLE[this.code].status;
+  }
+
+  get type(): ErrorType {
+    return ERROR_TABLE[this.code].type;
+  }
+}
+
+export const notFound = (what: string, param = 'id') =>
+  new AppError('resource_missing', `No such ${what}`, { param });
+
+export interface ErrorBody {
+  error: {
+    type: ErrorType;
+    code: ErrorCode;
+    message: string;
+    param?: string;
+    request_id?: string;
+    [extra: string]: unknown;
+  };
+}
+
+const CONNECTION_ERROR_NAMES = new Set([
+  'SequelizeConnectionError',
+  'SequelizeConnectionRefusedError',
+  'SequelizeConnectionAcquireTimeoutError',
+  'SequelizeHostNotFoundError',
+  'SequelizeConnectionTimedOutError',
+  'ConnectionError',
+]);
+
+/** True when `err` means the database could not be reached (not that a query was wrong). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (CONNECTION_ERROR_NAMES.has(err.name)) return true;
+  const code = (err as { original?: { code?: string }; parent?: { code?: string } }).original?.code;
+  return ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '08003'].includes(code ?? '')
+    || /Connection terminated|ECONNREFUSED|connection is insecure/i.test(err.message);
+}
+
+/** Normalises anything thrown into an AppError; unknown errors become a bare internal_error. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (isDatabaseUnavailable(err)) {
+    return new AppError('database_unavailable', 'The database is unavailable; retry later', { cause: err });
+  }
+  return new AppError('internal_error', 'An internal error occurred', { cause: err });
+}
+
+export function toErrorResponse(err: AppError, requestId?: string): { status: number; body: ErrorBody } {
+  return {
+    status: err.status,
+    body: {
+      error: {
+        type: err.type,
+        code: err.code,
+        message: err.message,
+        ...(err.param ? { param: err.param } : {}),
+        ...(err.details ?? {}),
+        ...(requestId ? { request_id: requestId } : {}),
+      },
+    },
+  };
+}

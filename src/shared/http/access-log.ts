@@ -1,0 +1,23 @@
+import type { RequestHandler } from 'express';
+import morgan from 'morgan';
+import { logger } from '../logger';
+import type { Metrics } from '../metrics';
+
+morgan.token('request-id', (req) => (req as unknown as { id?: string }).id ?? '-');
+
+/** morgan's access line, written through winston (so it is JSON, carries the request id, and is redacted). */
+export const accessLog: RequestHandler = morgan(':method :url :status :res[content-length] :response-time ms', {
+  stream: { write: (line: string) => logger.info(line.trim(), { type: 'access' }) },
+});
+
+/** Latency histogram by route template (never the raw URL, which would explode label cardinality). */
+export function httpMetrics(metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    const stop = metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      stop({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  };
+}

@@ -1,0 +1,43 @@
+import client, { Counter, Histogram, Registry } from 'prom-client';
+
+/** One registry per app instance, so tests can build several apps in one process. */
+export interface Metrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  providerCalls: Counter<'operation' | 'outcome'>;
+  webhookEvents: Counter<'type' | 'result'>;
+  webhookApplied: Counter<'outcome'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  client.collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by route template and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    providerCalls: new Counter({
+      name: 'payment_provider_calls_total',
+      help: 'Calls to the payment provider by operation and outcome (ok, declined, rejected, unknown)',
+      labelNames: ['operation', 'outcome'],
+      registers: [registry],
+    }),
+    webhookEvents: new Counter({
+      name: 'webhook_events_received_total',
+      help: 'Webhook deliveries by event type and result (stored, duplicate, rejected)',
+      labelNames: ['type', 'result'],
+      registers: [registry],
+    }),
+    webhookApplied: new Counter({
+      name: 'webhook_events_processed_total',
+      help: 'Stored webhook events processed by outcome (processed, ignored, retrying, dead)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+  };
+}

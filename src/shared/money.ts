@@ -1,0 +1,52 @@
+import currencyTable from '../../config/currencies.json';
+
+/** Stripe's ceiling for any amount: eight digits in the minor unit. */
+export const MAX_AMOUNT = 99_999_999;
+
+export interface CurrencyRule {
+  /** Digits after the decimal point: 0 for zero-decimal currencies (jpy), 3 for bhd, kwd, ... */
+  exponent: number;
+  /** Stripe's minimum charge, in minor units. */
+  minimum: number;
+  /** Amounts must be a multiple of this (10 for three-decimal currencies, as Stripe requires). */
+  step: number;
+}
+
+const CURRENCIES: Readonly<Record<string, CurrencyRule>> = Object.freeze(currencyTable.currencies);
+
+export const SUPPORTED_CURRENCIES = Object.freeze(Object.keys(CURRENCIES));
+
+export function currencyRule(currency: string): CurrencyRule | undefined {
+  return CURRENCIES[currency];
+}
+
+export type AmountProblem = 'currency_not_supported' | 'amount_too_small' | 'amount_too_large' | 'parameter_invalid';
+
+/** Checks an integer minor-unit amount against the currency's rules; returns the problem and a message. */
+export function checkAmount(amount: number, currency: string): { code: AmountProblem; message: string } | null {
+  const rule = CURRENCIES[currency];
+  if (!rule) {
+    return { code: 'currency_not_supported', message: `Currency '${currency}' is not supported` };
+  }
+  if (amount < rule.minimum) {
+    return {
+      code: 'amount_too_small',
+      message: `Amount must be at least ${formatMinor(rule.minimum, currency)} (${rule.minimum} in minor units)`,
+    };
+  }
+  if (amount > MAX_AMOUNT) {
+    return { code: 'amount_too_large', message: `Amount must be at most ${MAX_AMOUNT} in minor units` };
+  }
+  if (amount % rule.step !== 0) {
+    return { code: 'parameter_invalid', message: `Amounts in ${currency} must be a multiple of ${rule.step}` };
+  }
+  return null;
+}
+
+/** Human form for messages only ("0.50 usd"); money is never computed in floats. */
+export function formatMinor(amount: number, currency: string): string {
+  const exponent = CURRENCIES[currency]?.exponent ?? 2;
+  if (exponent === 0) return `${amount} ${currency}`;
+  const digits = String(amount).padStart(exponent + 1, '0');
+  return `${digits.slice(0, -exponent)}.${digits.slice(-exponent)} ${currency}`;
+}
