@@ -5,7 +5,8 @@ import swaggerUi from 'swagger-ui-express';
 import type { Container } from './container';
 import { buildOpenApiDocument } from './modules/docs/openapi';
 import { healthRouter } from './modules/health/health.routes';
-import { authenticate } from './shared/auth/authenticate.middleware';
+import { simulateRouter } from './modules/simulate/simulate.routes';
+import { authenticate, requireAdmin } from './shared/auth/authenticate.middleware';
 import { accessLog, httpMetrics } from './shared/http/access-log';
 import { parseJson, requireJsonContentType } from './shared/http/body-parsing';
 import { errorHandler, routeNotFound } from './shared/http/error-handler';
@@ -31,9 +32,15 @@ export function createApp(c: Container): Express {
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json' } }));
 
+  // Before any JSON parser: Stripe signs the raw bytes.
+  app.use('/v1/webhooks', c.webhooks.router);
+
   app.use('/v1', requireJsonContentType, parseJson);
   app.use('/v1', authenticate(c.verifier), rateLimit(c.config.rateLimitPerMinute, c.redis));
   app.use('/v1/payments', c.payments.router);
+  app.use('/v1/admin', requireAdmin);
+  app.use('/v1/admin/webhook-events', c.webhooks.adminRouter);
+  if (c.simulate) app.use('/v1/test', simulateRouter(c.simulate));
 
   app.use(routeNotFound);
   app.use(errorHandler);

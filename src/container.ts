@@ -2,9 +2,13 @@ import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import { IdempotencyStore } from './modules/idempotency';
 import { createPaymentsModule, type PaymentsModule } from './modules/payments';
+import { SimulateUseCase } from './modules/simulate/simulate.use-case';
+import { createWebhooksModule, deliverSignedEvent, type WebhooksModule } from './modules/webhooks';
+import { MockProvider } from './providers/mock/mock-provider';
 import type { PaymentProvider } from './providers/payment-provider';
 import { JwtVerifier } from './shared/auth/jwt-verifier';
 import type { Config } from './shared/config';
+import { reportError } from './shared/http/error-handler';
 import { Sql } from './shared/db/sql';
 import { createMetrics, type Metrics } from './shared/metrics';
 
@@ -22,6 +26,9 @@ export interface Container extends Infrastructure {
   verifier: JwtVerifier;
   idempotency: IdempotencyStore;
   payments: PaymentsModule;
+  webhooks: WebhooksModule;
+  /** Absent in production: POST /v1/test/simulate does not exist there. */
+  simulate?: SimulateUseCase;
 }
 
 export function buildContainer(infra: Infrastructure): Container {
@@ -30,5 +37,19 @@ export function buildContainer(infra: Infrastructure): Container {
   const sql = new Sql(sequelize);
   const idempotency = new IdempotencyStore(sequelize, sql, config.idempotency);
   const payments = createPaymentsModule({ sequelize, provider, idempotency, metrics }, idempotency);
-  return { ...infra, metrics, verifier: new JwtVerifier(config.jwt), idempotency, payments };
+  const webhooks = createWebhooksModule({ config, sequelize, metrics, payments });
+  const webhookSecret = config.stripe.webhookSecrets[0];
+
+  if (provider instanceof MockProvider && webhookSecret) {
+    // The mock's events take the same road as Stripe's: signed, verified, stored, applied by the worker.
+    provider.events.on('event', (event: object) => {
+      deliverSignedEvent(webhooks.ingest, event, webhookSecret).catch((err) => reportError(err, { source: 'mock-provider-event' }));
+    });
+  }
+  const simulate =
+    config.isProduction || !webhookSecret
+      ? undefined
+      : new SimulateUseCase({ payments: payments.payments, provider, webhooks, webhookSecret });
+
+  return { ...infra, metrics, verifier: new JwtVerifier(config.jwt), idempotency, payments, webhooks, simulate };
 }

@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   const container = buildContainer({ config, sequelize: db.sequelize, redis, provider });
   const app = createApp(container);
   const scheduler = config.jobsEnabled ? startScheduler(container) : undefined;
+  // The webhook worker always runs: events must be applied even where cron jobs are turned off.
+  container.webhooks.worker.start();
 
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
       server.closeIdleConnections();
     });
     await scheduler?.stop();
+    await container.webhooks.worker.stop();
     await redis?.quit().catch(() => undefined);
     await db.close();
     clearTimeout(force);

@@ -7,3 +7,4 @@ export { serializePayment } from './payment.serializer';
 export type { Payment } from './payment.model';
 export { PAYMENT_STATUSES, canMove, type PaymentStatus, type MoveSource } from './payment-status';
 export * as paymentSchemas from './payment.schemas';
+export { findVisiblePayment } from './find-payment';

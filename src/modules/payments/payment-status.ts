@@ -44,3 +44,22 @@ export function isConfirmable(status: PaymentStatus): boolean {
 export function isCancelable(status: PaymentStatus): boolean {
   return canMove(status, 'canceled');
 }
+
+/**
+ * How far along a payment is. News that would put a payment at a lower rank than it already has is
+ * late (e.g. `processing` after `succeeded`): recorded and ignored, never applied.
+ */
+const PROGRESS_RANK: Readonly<Record<PaymentStatus, number>> = {
+  pending: 0,
+  requires_action: 1,
+  failed: 1,
+  processing: 2,
+  succeeded: 3,
+  canceled: 3,
+  partially_refunded: 4,
+  refunded: 5,
+};
+
+export function isBehind(current: PaymentStatus, reported: PaymentStatus): boolean {
+  return PROGRESS_RANK[reported] < PROGRESS_RANK[current];
+}

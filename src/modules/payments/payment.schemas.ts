@@ -45,11 +45,13 @@ export const createPaymentSchema = z
       .number({ error: (i) => (i.input === undefined ? undefined : 'must be an integer in the minor unit') })
       .int('must be an integer in the minor unit (e.g. 2000 for 20.00 usd)')
       .positive('must be positive')
+      // Before `.max` so the answer carries Stripe's code; `.max` keeps the bound in the OpenAPI schema.
+      .refine((n) => n <= MAX_AMOUNT, { params: { code: 'amount_too_large' }, message: `Amount must be at most ${MAX_AMOUNT} in minor units` })
       .max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`),
     currency: z
       .string()
       .regex(/^[a-z]{3}$/, 'must be a lowercase ISO 4217 code such as usd')
-      .refine((c) => SUPPORTED_CURRENCIES.includes(c), { params: { code: 'currency_not_supported' }, message: 'is not a supported currency' }),
+      .refine((c) => SUPPORTED_CURRENCIES.includes(c), { params: { code: 'currency_not_supported' }, error: (i) => `Currency '${String(i.input)}' is not supported` }),
     order_id: orderIdSchema.optional(),
     description: boundedText(1000).nullable().optional(),
     metadata: metadataSchema.optional(),

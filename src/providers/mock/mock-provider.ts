@@ -21,6 +21,9 @@ import {
   type StripeObject,
 } from './stripe-objects';
 
+export const SIMULATION_SCENARIOS = ['succeed', 'fail', 'require_action', 'process', 'cancel', 'refund', 'dispute'] as const;
+export type SimulationScenario = (typeof SIMULATION_SCENARIOS)[number];
+
 export interface MockProviderOptions {
   latencyMs: number;
   /** Chance that a payment with a succeeding test card succeeds anyway; below 1 mixes in declines. */
@@ -51,6 +54,7 @@ export class MockProvider implements PaymentProvider {
   private readonly intents = new Map<string, Stored>();
   private readonly idempotency = new Map<string, Cached>();
   private readonly random: () => number;
+  private capture?: StripeObject[];
 
   constructor(private readonly options: MockProviderOptions) {
     this.random = options.random ?? Math.random;
@@ -101,8 +105,22 @@ export class MockProvider implements PaymentProvider {
     return true;
   }
 
-  /** Drives a mock intent as `POST /v1/test/simulate` asks; emits the events Stripe would. */
-  simulate(id: string, scenario: 'succeed' | 'fail' | 'require_action' | 'process' | 'cancel' | 'refund' | 'dispute'): void {
+  /**
+   * Drives a mock intent as `POST /v1/test/simulate` asks and returns the events Stripe would send,
+   * for the caller to deliver (they are not emitted on `events`).
+   */
+  simulate(id: string, scenario: SimulationScenario): StripeObject[] {
+    const captured: StripeObject[] = [];
+    this.capture = captured;
+    try {
+      this.drive(id, scenario);
+    } finally {
+      this.capture = undefined;
+    }
+    return captured;
+  }
+
+  private drive(id: string, scenario: SimulationScenario): void {
     const stored = this.find(id);
     const { pi } = stored;
     switch (scenario) {
@@ -184,6 +202,10 @@ export class MockProvider implements PaymentProvider {
 
   private emit(type: string, object: StripeObject, previous?: Record<string, unknown>): void {
     const event = buildEvent(type, object, previous);
+    if (this.capture) {
+      this.capture.push(event);
+      return;
+    }
     // Stripe delivers after the API call returns; so does the mock.
     setImmediate(() => this.events.emit('event', event));
   }

@@ -15,17 +15,28 @@ export const requireJsonContentType: RequestHandler = (req, _res, next) => {
   next();
 };
 
-const parser = express.json({ limit: JSON_BODY_LIMIT, strict: true });
+/** Wraps a body-parser middleware so its errors leave as the API's error codes. */
+function withApiErrors(parser: RequestHandler, limit: string): RequestHandler {
+  return (req, res, next) => {
+    parser(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const type = (err as { type?: string }).type;
+      // body-parser refuses an oversized Content-Length before reading a byte of it.
+      if (type === 'entity.too.large') return next(new AppError('body_too_large', `The body must be at most ${limit}`));
+      if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
+        return next(new AppError('unsupported_media_type', 'Send the body as UTF-8 JSON'));
+      }
+      if (type === 'request.aborted') return next(new AppError('invalid_json', 'The request body was not received in full'));
+      return next(new AppError('invalid_json', 'The body is not valid JSON'));
+    });
+  };
+}
 
-/** express.json with its errors turned into the API's error codes. */
-export const parseJson: RequestHandler = (req, res, next) => {
-  parser(req, res, (err?: unknown) => {
-    if (!err) return next();
-    const type = (err as { type?: string }).type;
-    if (type === 'entity.too.large') return next(new AppError('body_too_large', `The body must be at most ${JSON_BODY_LIMIT}`));
-    if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
-      return next(new AppError('unsupported_media_type', 'Send the body as UTF-8 JSON'));
-    }
-    return next(new AppError('invalid_json', 'The body is not valid JSON'));
-  });
-};
+/** express.json with the API's limit and error codes. */
+export const parseJson = withApiErrors(express.json({ limit: JSON_BODY_LIMIT, strict: true }), JSON_BODY_LIMIT);
+
+/** Stripe events can be large (expanded objects) but 1 MB bounds the HMAC work per request. */
+export const WEBHOOK_BODY_LIMIT = '1mb';
+
+/** The raw bytes, untouched: Stripe signs the exact body, so nothing may parse it first. */
+export const rawBody = withApiErrors(express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), WEBHOOK_BODY_LIMIT);

@@ -8,16 +8,21 @@ type Part = 'body' | 'query' | 'params';
 export function validate(part: Part, schema: z.ZodType): RequestHandler {
   return (req, _res, next) => {
     const input = part === 'body' ? (req.body ?? {}) : req[part];
-    const result = schema.safeParse(input);
+    // reportInput: zod 4 leaves `issue.input` out otherwise, and "missing" could not be told from "wrong".
+    const result = schema.safeParse(input, { reportInput: true });
     if (!result.success) throw toValidationError(result.error);
     req.validated = { ...req.validated, [part]: result.data };
     next();
   };
 }
 
-/** The first issue decides the answer; `param` names the field the way Stripe does (`metadata.key`). */
+/**
+ * The first issue decides the answer, except that an unknown field is always named first (as Stripe
+ * does: a mass-assignment attempt is the problem, not the fields around it). `param` names the field
+ * the way Stripe does (`metadata.key`).
+ */
 export function toValidationError(error: z.ZodError): AppError {
-  const issue = error.issues[0];
+  const issue = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0];
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') {
     const field = [...path, issue.keys[0]].join('.');
@@ -29,5 +34,7 @@ export function toValidationError(error: z.ZodError): AppError {
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return new AppError('parameter_missing', `Missing required param: ${param}`, { param });
   }
-  return new AppError('parameter_invalid', param ? `Invalid ${param}: ${issue.message}` : issue.message, { param });
+  // A record key's own rule (length, characters) says more than zod's generic "Invalid key in record".
+  const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+  return new AppError('parameter_invalid', param ? `Invalid ${param}: ${message}` : message, { param });
 }

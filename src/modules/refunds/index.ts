@@ -1,0 +1,2 @@
+export { RefundRepository, COUNTED_REFUND_STATUSES, type Refund, type RefundStatus, type ProviderRefundFacts } from './refund.repository';
+export { applyRefundTotal } from './apply-refund-total';

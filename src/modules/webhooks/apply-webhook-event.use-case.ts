@@ -1,0 +1,85 @@
+import type { Sequelize } from 'sequelize';
+import { withTransaction } from '../../shared/db/database';
+import { logger } from '../../shared/logger';
+import type { Metrics } from '../../shared/metrics';
+import type { OutboxRepository } from '../events';
+import type { PaymentMover, PaymentRepository, SyncPaymentUseCase } from '../payments';
+import type { RefundRepository } from '../refunds';
+import { EVENT_HANDLERS, type HandlerResult } from './handlers';
+import type { WebhookEvent } from './webhook-event.model';
+import type { WebhookEventRepository } from './webhook-event.repository';
+
+export interface ApplyDeps {
+  sequelize: Sequelize;
+  events: WebhookEventRepository;
+  payments: PaymentRepository;
+  mover: PaymentMover;
+  refunds: RefundRepository;
+  outbox: OutboxRepository;
+  sync: SyncPaymentUseCase;
+  metrics: Metrics;
+  maxAttempts: number;
+}
+
+const BASE_BACKOFF_MS = 1_000;
+const MAX_BACKOFF_MS = 60 * 60 * 1_000;
+
+/** Exponential backoff with full jitter: 1 s, 2 s, 4 s ... capped at an hour. */
+export function nextAttemptDelay(attempts: number, random = Math.random): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, attempts - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * Applies one claimed event: the handler's changes and the event's "processed" mark commit in one
+ * transaction, so an event has its effect exactly once. A failure schedules a retry, or after the
+ * last attempt marks it dead (visible to admins, replayable).
+ */
+export class ApplyWebhookEventUseCase {
+  constructor(private readonly deps: ApplyDeps) {}
+
+  async execute(event: WebhookEvent): Promise<void> {
+    const handler = EVENT_HANDLERS[event.type];
+    try {
+      if (!handler) {
+        await this.deps.events.finish(event.id, 'ignored', 'unhandled_type', null);
+        return this.count('ignored');
+      }
+      const object = (JSON.parse(event.payload) as { data: { object: never } }).data.object;
+      const result: HandlerResult = await withTransaction(this.deps.sequelize, async (t) => {
+        const { payments, mover, refunds, outbox } = this.deps;
+        const outcome = await handler(object, { t, eventId: event.id, eventType: event.type, source: event.source, payments, mover, refunds, outbox });
+        if (outcome.kind === 'done') await this.deps.events.finish(event.id, outcome.state, outcome.outcome, outcome.paymentId, t);
+        return outcome;
+      });
+      if (result.kind === 'needs_sync') {
+        // Provider call outside any transaction; its answer is applied in the sync's own transaction.
+        const payment = await this.deps.sync.execute(result.paymentId, event.source, event.id);
+        await this.deps.events.finish(event.id, 'processed', 'synced_from_provider', payment.id);
+        return this.count('processed');
+      }
+      this.count(result.state);
+    } catch (err) {
+      await this.retryLater(event, err);
+    }
+  }
+
+  private async retryLater(event: WebhookEvent, err: unknown): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    const dead = event.attempts >= this.deps.maxAttempts;
+    const next = new Date(Date.now() + nextAttemptDelay(event.attempts));
+    await this.deps.events.fail(event.id, dead ? 'dead' : 'retrying', message, next);
+    this.count(dead ? 'dead' : 'retrying');
+    const log = dead ? logger.error.bind(logger) : logger.warn.bind(logger);
+    log(dead ? 'webhook event dead after its last attempt' : 'webhook event failed; will retry', {
+      event_id: event.id,
+      type: event.type,
+      attempts: event.attempts,
+      err,
+    });
+  }
+
+  private count(outcome: string): void {
+    this.deps.metrics.webhookApplied.inc({ outcome });
+  }
+}

@@ -1,0 +1,30 @@
+import { applyRefundTotal } from '../../refunds';
+import { findEventPayment, intentIdOf, paymentIdFromMetadata } from './find-event-payment';
+import { ignored, processed, type EventHandler, type StripeObject } from './handler.types';
+import { refundFacts } from './on-refund.handler';
+
+/**
+ * charge.refunded carries the charge: its refunds (when Stripe includes them) are recorded one by
+ * one; any part of `amount_refunded` no refund names yet is held as one refund without a provider
+ * id, which the refund.* event adopts when it arrives, so nothing is counted twice.
+ */
+export const onChargeRefunded: EventHandler = async (charge, ctx) => {
+  const payment = await findEventPayment(ctx, { paymentId: paymentIdFromMetadata(charge), providerPaymentId: intentIdOf(charge) });
+  if (!payment) return ignored('not_ours');
+
+  const listed = ((charge.refunds as { data?: StripeObject[] } | undefined)?.data ?? []).filter((r) => r?.object === 'refund');
+  for (const refund of listed) await ctx.refunds.upsertFromProvider(payment.id, refundFacts(refund), ctx.source, ctx.t);
+
+  const reported = Math.min(Number(charge.amount_refunded ?? 0), payment.amount);
+  const known = await ctx.refunds.countedTotal(payment.id, ctx.t);
+  if (reported > known) {
+    await ctx.refunds.upsertFromProvider(
+      payment.id,
+      { providerRefundId: null, amount: reported - known, currency: payment.currency, status: 'succeeded', reason: null, failureReason: null },
+      ctx.source,
+      ctx.t,
+    );
+  }
+  const updated = await applyRefundTotal(ctx, payment, { source: ctx.source, eventId: ctx.eventId }, ctx.t);
+  return processed('refund_recorded', updated);
+};

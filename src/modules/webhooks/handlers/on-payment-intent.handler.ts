@@ -1,0 +1,27 @@
+import { toProviderIntent } from '../../../providers/stripe/stripe-mappers';
+import { applyIntent, statusFromIntent } from '../../payments';
+import { isBehind } from '../../payments/payment-status';
+import { findEventPayment, paymentIdFromMetadata } from './find-event-payment';
+import { ignored, processed, type EventHandler } from './handler.types';
+
+/**
+ * payment_intent.created / processing / requires_action / succeeded / payment_failed / canceled /
+ * amount_capturable_updated: the intent in the event is applied through the status state machine.
+ */
+export const onPaymentIntent: EventHandler = async (object, ctx) => {
+  const intent = toProviderIntent(object as never);
+  let payment = await findEventPayment(ctx, { paymentId: paymentIdFromMetadata(object), providerPaymentId: intent.id });
+  if (!payment) return ignored('not_ours');
+  if (payment.providerPaymentId && payment.providerPaymentId !== intent.id) return ignored('other_intent', payment.id);
+
+  if (!payment.providerPaymentId) {
+    // The webhook beat the commit of our own create call: attach the intent here, announce once.
+    payment = await ctx.payments.update(payment.id, { provider_payment_id: intent.id, client_secret: intent.clientSecret }, ctx.t);
+    await ctx.mover.announceCreated(payment, ctx.t);
+  }
+
+  if (isBehind(payment.status, statusFromIntent(intent))) return processed('stale', payment);
+  const result = await applyIntent(ctx.mover, payment, intent, { source: ctx.source, eventId: ctx.eventId }, ctx.t);
+  if (result.outcome === 'refused') return { kind: 'needs_sync', paymentId: payment.id };
+  return processed(result.outcome, result.payment);
+};

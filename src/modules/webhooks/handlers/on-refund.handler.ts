@@ -1,0 +1,31 @@
+import { applyRefundTotal, type ProviderRefundFacts, type RefundStatus } from '../../refunds';
+import { findEventPayment, intentIdOf, paymentIdFromMetadata } from './find-event-payment';
+import { ignored, processed, type EventHandler, type StripeObject } from './handler.types';
+
+const REFUND_STATUSES: RefundStatus[] = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'];
+
+export function refundFacts(refund: StripeObject): ProviderRefundFacts {
+  const status = REFUND_STATUSES.includes(refund.status as RefundStatus) ? (refund.status as RefundStatus) : 'pending';
+  return {
+    providerRefundId: refund.id,
+    amount: Number(refund.amount),
+    currency: String(refund.currency),
+    status,
+    reason: typeof refund.reason === 'string' ? refund.reason : null,
+    failureReason: typeof refund.failure_reason === 'string' ? refund.failure_reason : null,
+  };
+}
+
+/** refund.created / refund.updated / refund.failed (dashboard refunds included): one row per Stripe refund. */
+export const onRefund: EventHandler = async (refund, ctx) => {
+  const payment = await findEventPayment(ctx, { paymentId: paymentIdFromMetadata(refund), providerPaymentId: intentIdOf(refund) });
+  if (!payment) return ignored('not_ours');
+  const facts = refundFacts(refund);
+  if (!(facts.amount > 0)) return ignored('invalid_amount', payment.id);
+  const row = await ctx.refunds.upsertFromProvider(payment.id, facts, ctx.source, ctx.t);
+  const updated = await applyRefundTotal(ctx, payment, { source: ctx.source, eventId: ctx.eventId }, ctx.t);
+  if (row.status === 'failed' && ctx.eventType === 'refund.failed') {
+    await ctx.outbox.append('refund.failed', payment.id, { refund_id: row.id, provider_refund_id: row.providerRefundId, amount: row.amount }, ctx.t);
+  }
+  return processed('refund_recorded', updated);
+};

@@ -1,0 +1,4 @@
+export { createWebhooksModule, type WebhooksModule } from './webhooks.module';
+export { listWebhookEventsQuerySchema } from './webhook-events.admin';
+export { IngestWebhookUseCase } from './ingest-webhook.use-case';
+export { deliverSignedEvent } from './deliver-signed-event';

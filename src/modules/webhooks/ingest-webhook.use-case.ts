@@ -1,0 +1,80 @@
+import { SignatureError, verifyStripeEvent, type VerifiedEvent } from '../../providers/stripe/stripe-webhook-signature';
+import { AppError } from '../../shared/errors';
+import { logger } from '../../shared/logger';
+import type { Metrics } from '../../shared/metrics';
+import { EVENT_HANDLERS, paymentIdFromMetadata } from './handlers';
+import type { StripeObject } from './handlers/handler.types';
+import type { NewWebhookEvent, WebhookEventRepository } from './webhook-event.repository';
+
+export interface IngestResult {
+  id: string;
+  type: string;
+  duplicate: boolean;
+  state: 'pending' | 'ignored';
+}
+
+export interface IngestDeps {
+  events: WebhookEventRepository;
+  secrets: string[];
+  toleranceSeconds: number;
+  metrics: Metrics;
+  /** Called when a new event awaits processing, so the worker picks it up at once. */
+  onStored: () => void;
+}
+
+/**
+ * Verifies a delivery and stores it once. Nothing is applied here: the answer goes back to Stripe
+ * as soon as the event is durable, and the worker applies it. A store failure propagates (5xx), so
+ * Stripe delivers again; an event is never acknowledged without being stored.
+ */
+export class IngestWebhookUseCase {
+  constructor(private readonly deps: IngestDeps) {}
+
+  async execute(rawBody: Buffer, signatureHeader: string | undefined, source: 'webhook' | 'simulate' = 'webhook'): Promise<IngestResult> {
+    const event = this.verify(rawBody, signatureHeader);
+    const record = describe(event, rawBody, source);
+    const stored = await this.deps.events.insertOnce(record);
+    this.deps.metrics.webhookEvents.inc({ type: record.type, result: stored ? 'stored' : 'duplicate' });
+    if (stored && record.outcome === 'unhandled_type') logger.info('webhook event type not handled; stored', { event_id: record.id, type: record.type });
+    if (stored && record.state === 'pending') this.deps.onStored();
+    return { id: record.id, type: record.type, duplicate: !stored, state: record.state };
+  }
+
+  private verify(rawBody: Buffer, signatureHeader: string | undefined): VerifiedEvent {
+    try {
+      return verifyStripeEvent(rawBody, signatureHeader, this.deps.secrets, this.deps.toleranceSeconds);
+    } catch (err) {
+      this.deps.metrics.webhookEvents.inc({ type: 'unknown', result: 'rejected' });
+      if (err instanceof SignatureError) throw new AppError('signature_invalid', `Webhook signature verification failed: ${err.message}`, { param: 'Stripe-Signature' });
+      if (err instanceof SyntaxError) throw new AppError('invalid_json', 'The webhook body is not valid JSON');
+      throw err;
+    }
+  }
+}
+
+/** The columns of one stored event, and whether it needs processing at all. */
+function describe(event: VerifiedEvent, rawBody: Buffer, source: 'webhook' | 'simulate'): NewWebhookEvent {
+  const object = (event.data as { object?: StripeObject } | undefined)?.object;
+  if (typeof event.id !== 'string' || !event.id || typeof event.type !== 'string' || !object || typeof object !== 'object') {
+    throw new AppError('parameter_invalid', 'The event must have an id, a type and data.object');
+  }
+  const handled = event.type in EVENT_HANDLERS;
+  const paymentId = paymentIdFromMetadata(object);
+  // An intent without our payment id was not made by this service (another integration on the account).
+  const notOurs = handled && event.type.startsWith('payment_intent.') && !paymentId;
+  return {
+    id: event.id.slice(0, 255),
+    type: event.type.slice(0, 255),
+    providerCreated: Number.isFinite(Number(event.created)) ? Number(event.created) : Math.floor(Date.now() / 1000),
+    apiVersion: typeof event.api_version === 'string' ? event.api_version : null,
+    livemode: event.livemode === true,
+    account: typeof event.account === 'string' ? event.account : null,
+    objectId: typeof object.id === 'string' ? object.id : null,
+    paymentId,
+    payload: rawBody.toString('utf8'),
+    signatureVerified: true,
+    source,
+    state: handled && !notOurs ? 'pending' : 'ignored',
+    outcome: !handled ? 'unhandled_type' : notOurs ? 'not_ours' : null,
+  };
+}

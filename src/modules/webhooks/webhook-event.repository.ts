@@ -1,0 +1,116 @@
+import type { Transaction } from 'sequelize';
+import type { Sql } from '../../shared/db/sql';
+import { toWebhookEvent, type WebhookEvent, type WebhookEventRow, type WebhookEventState } from './webhook-event.model';
+
+export interface NewWebhookEvent {
+  id: string;
+  type: string;
+  providerCreated: number;
+  apiVersion: string | null;
+  livemode: boolean;
+  account: string | null;
+  objectId: string | null;
+  paymentId: string | null;
+  payload: string;
+  signatureVerified: boolean;
+  source: 'webhook' | 'simulate';
+  state: 'pending' | 'ignored';
+  outcome: string | null;
+}
+
+/** How long a claimed event stays claimed; a worker that died releases its events after this. */
+const CLAIM_LEASE_SECONDS = 60;
+
+export class WebhookEventRepository {
+  constructor(private readonly sql: Sql) {}
+
+  /** Stores the event once; false when this event id was stored before (a duplicate delivery). */
+  async insertOnce(e: NewWebhookEvent): Promise<boolean> {
+    const rows = await this.sql.returning<{ id: string }>(
+      `INSERT INTO webhook_events (id, type, provider_created, api_version, livemode, account, object_id, payment_id,
+                                   payload, signature_verified, source, state, outcome, processed_at)
+       VALUES (:id, :type, :providerCreated, :apiVersion, :livemode, :account, :objectId, :paymentId,
+               :payload, :signatureVerified, :source, :state, :outcome, CASE WHEN :state = 'ignored' THEN now() END)
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      { ...e },
+    );
+    return rows.length === 1;
+  }
+
+  /**
+   * Claims due events, oldest provider time first, skipping rows another worker holds. Events whose
+   * claim lease ran out (their worker died) are due again.
+   */
+  async claimDue(limit: number): Promise<WebhookEvent[]> {
+    const rows = await this.sql.returning<WebhookEventRow>(
+      `UPDATE webhook_events SET state = 'processing', attempts = attempts + 1,
+              locked_until = now() + make_interval(secs => ${CLAIM_LEASE_SECONDS})
+        WHERE id IN (
+          SELECT id FROM webhook_events
+           WHERE (state IN ('pending', 'retrying') AND next_attempt_at <= now())
+              OR (state = 'processing' AND locked_until < now())
+           ORDER BY provider_created, received_at
+           LIMIT :limit
+           FOR UPDATE SKIP LOCKED)
+        RETURNING *`,
+      { limit },
+    );
+    return rows.map(toWebhookEvent).sort((a, b) => a.providerCreated - b.providerCreated || a.receivedAt.getTime() - b.receivedAt.getTime());
+  }
+
+  async finish(id: string, state: 'processed' | 'ignored', outcome: string, paymentId: string | null, t?: Transaction): Promise<void> {
+    await this.sql.exec(
+      `UPDATE webhook_events SET state = :state, outcome = :outcome, payment_id = COALESCE(:paymentId, payment_id),
+              processed_at = now(), locked_until = NULL, last_error = NULL
+        WHERE id = :id`,
+      { id, state, outcome, paymentId },
+      t,
+    );
+  }
+
+  async fail(id: string, state: 'retrying' | 'dead', error: string, nextAttemptAt: Date): Promise<void> {
+    await this.sql.exec(
+      `UPDATE webhook_events SET state = :state, last_error = :error, next_attempt_at = :nextAttemptAt, locked_until = NULL
+        WHERE id = :id`,
+      { id, state, error: error.slice(0, 2000), nextAttemptAt },
+    );
+  }
+
+  /** Puts an event back in the queue for a fresh set of attempts (admin replay). */
+  async requeue(id: string): Promise<WebhookEvent | null> {
+    const [row] = await this.sql.returning<WebhookEventRow>(
+      `UPDATE webhook_events SET state = 'pending', attempts = 0, next_attempt_at = now(), locked_until = NULL, last_error = NULL
+        WHERE id = :id AND NOT (state = 'processing' AND locked_until > now())
+        RETURNING *`,
+      { id },
+    );
+    return row ? toWebhookEvent(row) : null;
+  }
+
+  async findById(id: string): Promise<WebhookEvent | null> {
+    const row = await this.sql.one<WebhookEventRow>(`SELECT * FROM webhook_events WHERE id = :id`, { id });
+    return row ? toWebhookEvent(row) : null;
+  }
+
+  async list(filters: { state?: WebhookEventState; type?: string; limit: number; startingAfter?: string }): Promise<{ data: WebhookEvent[]; hasMore: boolean }> {
+    const where: string[] = [];
+    const values: Record<string, unknown> = { limit: filters.limit + 1 };
+    if (filters.state) (where.push('state = :state'), (values.state = filters.state));
+    if (filters.type) (where.push('type = :type'), (values.type = filters.type));
+    if (filters.startingAfter) {
+      where.push('(received_at, id) < (SELECT received_at, id FROM webhook_events WHERE id = :cursor)');
+      values.cursor = filters.startingAfter;
+    }
+    const rows = await this.sql.many<WebhookEventRow>(
+      `SELECT * FROM webhook_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY received_at DESC, id DESC LIMIT :limit`,
+      values,
+    );
+    return { data: rows.slice(0, filters.limit).map(toWebhookEvent), hasMore: rows.length > filters.limit };
+  }
+
+  async countByState(): Promise<Record<string, number>> {
+    const rows = await this.sql.many<{ state: string; count: string }>(`SELECT state, count(*) AS count FROM webhook_events GROUP BY state`);
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.count)]));
+  }
+}
