@@ -3,6 +3,7 @@ import type { Container } from '../container';
 import { reportError } from '../shared/http/error-handler';
 import { runWithContext } from '../shared/request-context';
 import { purgeIdempotencyKeys } from './purge-idempotency-keys.job';
+import { reconcilePayments } from './reconcile-payments.job';
 
 export interface Scheduler {
   stop(): Promise<void>;
@@ -20,6 +21,7 @@ export function startScheduler(c: Container): Scheduler {
     );
   };
   schedule('purge-idempotency-keys', '17 * * * *', () => purgeIdempotencyKeys(c.idempotency));
+  schedule('reconcile-payments', '*/5 * * * *', () => reconcilePayments(c.payments));
   return {
     async stop() {
       await Promise.all(tasks.map((t) => t.stop()));

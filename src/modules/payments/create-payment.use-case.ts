@@ -6,6 +6,7 @@ import type { IdempotencyRecord } from '../idempotency';
 import { applyIntent } from './apply-intent';
 import { declineError, providerFailure } from './payment.errors';
 import type { Payment } from './payment.model';
+import type { MoveSource } from './payment-status';
 import type { Principal } from '../../shared/auth/jwt-verifier';
 import type { CreatePaymentBody } from './payment.schemas';
 import type { PaymentsDeps } from './payments.deps';
@@ -73,7 +74,7 @@ export class CreatePaymentUseCase {
   }
 
   /** Phases 2 and 3: the provider call (no transaction open), then the result committed. */
-  async attachIntent(payment: Payment): Promise<Payment> {
+  async attachIntent(payment: Payment, source: MoveSource = 'api'): Promise<Payment> {
     const { provider, metrics } = this.deps;
     let intent: ProviderPaymentIntent;
     let declined: ProviderDeclinedError | undefined;
@@ -93,7 +94,7 @@ export class CreatePaymentUseCase {
         ),
       );
     } catch (err) {
-      if (err instanceof ProviderRejectedError) await this.markRejected(payment, err);
+      if (err instanceof ProviderRejectedError) await this.markRejected(payment, err, source);
       if (!(err instanceof ProviderDeclinedError && err.intent)) throw providerFailure(err);
       declined = err;
       intent = err.intent;
@@ -106,18 +107,18 @@ export class CreatePaymentUseCase {
         current = await this.deps.payments.update(current.id, { provider_payment_id: intent.id, client_secret: intent.clientSecret }, t);
         await this.deps.mover.announceCreated(current, t);
       }
-      return (await applyIntent(this.deps.mover, current, intent, { source: 'api' }, t)).payment;
+      return (await applyIntent(this.deps.mover, current, intent, { source }, t)).payment;
     });
     if (declined) throw declineError(saved, declined);
     return saved;
   }
 
   /** The provider refused to create the intent (a final answer): the payment fails instead of hanging open. */
-  private async markRejected(payment: Payment, err: ProviderRejectedError): Promise<void> {
+  private async markRejected(payment: Payment, err: ProviderRejectedError, source: MoveSource): Promise<void> {
     await withTransaction(this.deps.sequelize, async (t) => {
       const current = (await this.deps.payments.findById(payment.id, t, { lock: true }))!;
       if (current.providerPaymentId) return;
-      await this.deps.mover.move(current, 'failed', { source: 'api' }, t, { failure_code: err.code, failure_message: err.message });
+      await this.deps.mover.move(current, 'failed', { source }, t, { failure_code: err.code, failure_message: err.message });
     });
   }
 }

@@ -11,6 +11,7 @@ import { PaymentsController } from './payments.controller';
 import type { PaymentsDeps } from './payments.deps';
 import { paymentsRouter } from './payments.routes';
 import { ReadPaymentsUseCase } from './read-payments.use-case';
+import { ReconcilePaymentsUseCase } from './reconcile-payments.use-case';
 import { SyncPaymentUseCase } from './sync-payment.use-case';
 
 export interface PaymentsModule {
@@ -18,6 +19,7 @@ export interface PaymentsModule {
   payments: PaymentRepository;
   mover: PaymentMover;
   sync: SyncPaymentUseCase;
+  reconcile: ReconcilePaymentsUseCase;
 }
 
 export function createPaymentsModule(deps: Omit<PaymentsDeps, 'payments' | 'mover'>, idempotency: IdempotencyStore): PaymentsModule {
@@ -25,11 +27,19 @@ export function createPaymentsModule(deps: Omit<PaymentsDeps, 'payments' | 'move
   const payments = new PaymentRepository(sql);
   const mover = new PaymentMover(payments, new OutboxRepository(sql));
   const full: PaymentsDeps = { ...deps, payments, mover };
+  const create = new CreatePaymentUseCase(full);
+  const sync = new SyncPaymentUseCase(full);
   const controller = new PaymentsController({
-    create: new CreatePaymentUseCase(full),
+    create,
     confirm: new ConfirmPaymentUseCase(full),
     cancel: new CancelPaymentUseCase(full),
     read: new ReadPaymentsUseCase(payments),
   });
-  return { router: paymentsRouter(controller, idempotency), payments, mover, sync: new SyncPaymentUseCase(full) };
+  return {
+    router: paymentsRouter(controller, idempotency),
+    payments,
+    mover,
+    sync,
+    reconcile: new ReconcilePaymentsUseCase({ payments, sync, create }),
+  };
 }
