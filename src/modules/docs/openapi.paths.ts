@@ -1,6 +1,10 @@
 /** Path items of /openapi.json. Keep in step with the routers and ../shared/API.md. */
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+export const listOf = (name: string) => ({
+  type: 'object',
+  properties: { object: { type: 'string', enum: ['list'] }, data: { type: 'array', items: ref(name) }, has_more: { type: 'boolean' } },
+});
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const error = (description: string) => ({ description, ...json(ref('Error')) });
 
@@ -85,6 +89,81 @@ export const paths: Record<string, unknown> = {
       summary: 'Status moves, oldest first',
       parameters: [paymentId],
       responses: { 200: { description: 'Moves', ...json({ type: 'object', properties: { object: { type: 'string' }, data: { type: 'array', items: ref('StatusMove') }, has_more: { type: 'boolean' } } }) }, ...commonErrors },
+    },
+  },
+  '/v1/webhooks/stripe': {
+    post: {
+      summary: 'Stripe webhook endpoint (no JWT; Stripe-Signature verified over the raw body)',
+      description:
+        'Verified with STRIPE_WEBHOOK_SECRET (a comma-separated list while rolling a secret), 300 s tolerance, future timestamps refused. A verified event is stored once by its id before the 200; it is applied off the request path by a worker. Duplicates answer 200 with duplicate: true and have no second effect. Unknown types and objects that are not ours are stored as ignored and answered 200.',
+      security: [],
+      parameters: [{ name: 'Stripe-Signature', in: 'header', required: true, schema: { type: 'string', example: 't=1700000000,v1=5257a869...' } }],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'A Stripe event' } } } },
+      responses: {
+        200: {
+          description: 'Stored (or already stored)',
+          ...json({ type: 'object', properties: { received: { type: 'boolean' }, id: { type: 'string' }, duplicate: { type: 'boolean' } } }),
+        },
+        400: error('Bad, missing or stale signature, or malformed JSON: nothing stored'),
+        413: error('Body over 1 MB (refused before any HMAC work)'),
+        503: error('Database unavailable: not stored, so Stripe retries'),
+      },
+    },
+  },
+  '/v1/admin/webhook-events': {
+    get: {
+      summary: 'Stored webhook events with their processing state (admins)',
+      parameters: [
+        { name: 'state', in: 'query', schema: { type: 'string', enum: ['pending', 'processing', 'retrying', 'processed', 'ignored', 'dead'] } },
+        { name: 'type', in: 'query', schema: { type: 'string', example: 'payment_intent.succeeded' } },
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+        { name: 'starting_after', in: 'query', schema: { type: 'string' } },
+      ],
+      responses: { 200: { description: 'A page, newest first', ...json(listOf('WebhookEvent')) }, 401: error('No token'), 403: error('Not an admin') },
+    },
+  },
+  '/v1/admin/webhook-events/{id}': {
+    get: {
+      summary: 'One stored webhook event (admins)',
+      parameters: [paymentId],
+      responses: { 200: { description: 'The event', ...json(ref('WebhookEvent')) }, 403: error('Not an admin'), 404: error('No such event') },
+    },
+  },
+  '/v1/admin/webhook-events/{id}/replay': {
+    post: {
+      summary: 'Re-apply one stored event now, with a fresh set of attempts (admins)',
+      parameters: [paymentId],
+      responses: {
+        200: { description: 'The event after the replay', ...json(ref('WebhookEvent')) },
+        403: error('Not an admin'),
+        404: error('No such event'),
+        409: error('The event is being processed right now'),
+      },
+    },
+  },
+  '/v1/test/simulate': {
+    post: {
+      summary: 'Development only (404 when NODE_ENV=production): make a provider scenario happen',
+      description:
+        "Emits the signed Stripe-shaped event(s) a scenario produces through the real webhook pipeline and applies them; history rows carry source 'simulate'. Customers may simulate only on their own payments.",
+      requestBody: { required: true, ...json(ref('Simulate')) },
+      responses: {
+        200: {
+          description: 'The events delivered and the payment afterwards',
+          ...json({
+            type: 'object',
+            properties: {
+              object: { type: 'string', enum: ['simulation'] },
+              scenario: { type: 'string' },
+              events: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, type: { type: 'string' } } } },
+              payment: ref('Payment'),
+            },
+          }),
+        },
+        400: error('Invalid body or scenario'),
+        404: error('No such payment, or production'),
+        409: error('The scenario is not possible in the payment’s state'),
+      },
     },
   },
   '/health': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'Alive' } } } },

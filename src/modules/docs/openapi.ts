@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Config } from '../../shared/config';
 import { paymentSchemas, PAYMENT_STATUSES } from '../payments';
-import { paths } from './openapi.paths';
+import { simulateSchema } from '../simulate/simulate.routes';
+import { listOf, paths } from './openapi.paths';
 
 const toSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' });
 
@@ -23,7 +24,7 @@ export function buildOpenApiDocument(config: Pick<Config, 'publicUrl' | 'port'>)
         ConfirmPayment: toSchema(paymentSchemas.confirmPaymentSchema),
         CancelPayment: toSchema(paymentSchemas.cancelPaymentSchema),
         Payment: paymentObjectSchema,
-        PaymentList: listOf('#/components/schemas/Payment'),
+        PaymentList: listOf('Payment'),
         StatusMove: {
           type: 'object',
           properties: {
@@ -34,6 +35,8 @@ export function buildOpenApiDocument(config: Pick<Config, 'publicUrl' | 'port'>)
             at: { type: 'string', format: 'date-time' },
           },
         },
+        Simulate: toSchema(simulateSchema),
+        WebhookEvent: webhookEventSchema,
         Error: errorSchema,
       },
     },
@@ -42,16 +45,30 @@ export function buildOpenApiDocument(config: Pick<Config, 'publicUrl' | 'port'>)
   };
 }
 
-export function listOf(ref: string) {
-  return {
-    type: 'object',
-    properties: {
-      object: { type: 'string', enum: ['list'] },
-      data: { type: 'array', items: { $ref: ref } },
-      has_more: { type: 'boolean' },
-    },
-  };
-}
+const webhookEventSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: "Stripe's event id" },
+    object: { type: 'string', enum: ['webhook_event'] },
+    type: { type: 'string' },
+    state: { type: 'string', enum: ['pending', 'processing', 'retrying', 'processed', 'ignored', 'dead'] },
+    outcome: { type: 'string', nullable: true, description: 'e.g. moved, unchanged, stale, not_ours, unhandled_type, refund_recorded' },
+    attempts: { type: 'integer' },
+    last_error: { type: 'string', nullable: true },
+    payment_id: { type: 'string', nullable: true },
+    object_id: { type: 'string', nullable: true },
+    source: { type: 'string', enum: ['webhook', 'simulate'] },
+    provider_created: { type: 'string', format: 'date-time' },
+    api_version: { type: 'string', nullable: true },
+    livemode: { type: 'boolean' },
+    account: { type: 'string', nullable: true },
+    signature_verified: { type: 'boolean' },
+    received_at: { type: 'string', format: 'date-time' },
+    processed_at: { type: 'string', format: 'date-time', nullable: true },
+    next_attempt_at: { type: 'string', format: 'date-time', nullable: true },
+    payload: { type: 'object', description: 'The raw event as Stripe sent it' },
+  },
+};
 
 const errorSchema = {
   type: 'object',

@@ -34,7 +34,9 @@ export function verifyStripeEvent(rawBody: Buffer, header: string | undefined, s
       lastError = err;
     }
   }
-  throw new SignatureError(lastError instanceof Error ? lastError.message : 'No signatures found matching the expected signature');
+  // The SDK's message ends in a long troubleshooting essay; its first sentence is the diagnosis.
+  const message = lastError instanceof Error ? lastError.message.split(/\.\s|\n/)[0] : '';
+  throw new SignatureError(message || 'No signatures found matching the expected signature');
 }
 
 /** A `Stripe-Signature` header for `payload`, made exactly as Stripe makes it (mock events, scripts, tests). */
