@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import { Gauge } from 'prom-client';
 import type { Sequelize } from 'sequelize';
 import type { Config } from '../../shared/config';
 import { Sql } from '../../shared/db/sql';
@@ -9,6 +10,7 @@ import { RefundRepository } from '../refunds';
 import { ApplyWebhookEventUseCase } from './apply-webhook-event.use-case';
 import { IngestWebhookUseCase } from './ingest-webhook.use-case';
 import { webhookEventsAdminRouter } from './webhook-events.admin';
+import { WEBHOOK_EVENT_STATES } from './webhook-event.model';
 import { WebhookEventRepository } from './webhook-event.repository';
 import { WebhookWorker } from './webhook-worker';
 import { webhooksRouter } from './webhooks.routes';
@@ -47,6 +49,17 @@ export function createWebhooksModule(deps: {
     toleranceSeconds: deps.config.stripe.webhookToleranceSeconds,
     metrics: deps.metrics,
     onStored: () => worker.poke(),
+  });
+  // Dead (and waiting) events are visible to whoever watches the metrics, not only to admins.
+  new Gauge({
+    name: 'webhook_events_stored',
+    help: 'Stored webhook events by processing state (dead ones need an admin replay)',
+    labelNames: ['state'],
+    registers: [deps.metrics.registry],
+    async collect() {
+      const counts = await events.countByState().catch(() => ({}) as Record<string, number>);
+      for (const state of WEBHOOK_EVENT_STATES) this.set({ state }, counts[state] ?? 0);
+    },
   });
   return { router: webhooksRouter(ingest), adminRouter: webhookEventsAdminRouter(events, worker), ingest, worker, events };
 }

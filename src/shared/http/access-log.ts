@@ -14,10 +14,18 @@ export const accessLog: RequestHandler = morgan(':method :url :status :res[conte
 export function httpMetrics(metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const stop = metrics.httpDuration.startTimer();
-    res.on('finish', () => {
-      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      stop({ method: req.method, route, status: String(res.statusCode) });
+    // Express resets req.baseUrl when a router is left, so remember it at the moment a route matches.
+    let template = 'unmatched';
+    let matched: unknown;
+    Object.defineProperty(req, 'route', {
+      configurable: true,
+      get: () => matched,
+      set: (route: { path?: unknown } | undefined) => {
+        matched = route;
+        if (route) template = `${req.baseUrl}${String(route.path)}`;
+      },
     });
+    res.on('finish', () => stop({ method: req.method, route: template, status: String(res.statusCode) }));
     next();
   };
 }
