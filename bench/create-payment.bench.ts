@@ -8,6 +8,7 @@ import os from 'node:os';
 import autocannon from 'autocannon';
 import { signDevToken } from '../src/shared/auth/jwt-verifier';
 import { startService, type ServiceProcess } from './lib/service-process';
+import { printTable } from './lib/table';
 
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const CREATE_BODY = JSON.stringify({ amount: 2000, currency: 'usd' });
@@ -69,8 +70,11 @@ function toRow(scenario: string, opts: Options, result: autocannon.Result): Row 
   };
 }
 
-/** Every request carries a fresh Idempotency-Key, so each one creates a payment (no replays). */
-function createPayments(url: string, token: string, opts: Options, duration: number): Promise<autocannon.Result> {
+/**
+ * Every request carries a fresh Idempotency-Key, so each one creates a payment (no replays). The first
+ * READ_SET_SIZE ids created are pushed to `keep` for the read scenario.
+ */
+function createPayments(url: string, token: string, opts: Options, duration: number, keep?: string[]): Promise<autocannon.Result> {
   return run({
     url,
     connections: opts.connections,
@@ -85,23 +89,12 @@ function createPayments(url: string, token: string, opts: Options, duration: num
           req.headers = { ...req.headers, 'idempotency-key': randomUUID() };
           return req;
         },
+        onResponse: (status, body) => {
+          if (keep && status === 201 && keep.length < READ_SET_SIZE) keep.push((JSON.parse(body) as { id: string }).id);
+        },
       },
     ],
   });
-}
-
-async function seedPayments(url: string, token: string, count: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const res = await fetch(`${url}/v1/payments`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: CREATE_BODY,
-    });
-    if (res.status !== 201) throw new Error(`seeding a payment answered ${res.status}: ${await res.text()}`);
-    ids.push(((await res.json()) as { id: string }).id);
-  }
-  return ids;
 }
 
 /** GET /v1/payments/:id round-robin over payments the same user owns. */
@@ -124,22 +117,21 @@ function readPayments(url: string, token: string, opts: Options, ids: string[]):
   });
 }
 
-function printTable(rows: Row[]): void {
-  const header = ['scenario', 'db', 'connections', 'requests', 'req/s avg', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'];
-  const cells = rows.map((r) => [
-    r.scenario,
-    r.db,
-    String(r.connections),
-    String(r.requests),
-    r.rps.toFixed(0),
-    String(r.p50),
-    String(r.p99),
-    String(r.non2xx),
-    String(r.errors),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => `| ${c.map((v, i) => v.padEnd(widths[i])).join(' | ')} |`;
-  process.stdout.write(`${[line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n')}\n`);
+function printRows(rows: Row[]): void {
+  printTable(
+    ['scenario', 'db', 'connections', 'requests', 'req/s avg', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'],
+    rows.map((r) => [
+      r.scenario,
+      r.db,
+      String(r.connections),
+      String(r.requests),
+      r.rps.toFixed(0),
+      String(r.p50),
+      String(r.p99),
+      String(r.non2xx),
+      String(r.errors),
+    ]),
+  );
 }
 
 function describeStatuses(result: autocannon.Result): string {
@@ -160,7 +152,9 @@ async function main(): Promise<void> {
   );
   let service: ServiceProcess | undefined;
   try {
+    const started = Date.now();
     service = await startService({ databaseUrl, jwtSecret });
+    process.stderr.write(`Ready in ${((Date.now() - started) / 1000).toFixed(1)}s at ${service.url}\n`);
     const rows: Row[] = [];
 
     if (opts.warmup > 0) {
@@ -169,11 +163,12 @@ async function main(): Promise<void> {
     }
 
     process.stderr.write(`POST /v1/payments: ${opts.duration}s, ${opts.connections} connections, a new Idempotency-Key per request\n`);
-    const created = await createPayments(service.url, token, opts, opts.duration);
+    const ids: string[] = [];
+    const created = await createPayments(service.url, token, opts, opts.duration, ids);
     rows.push(toRow('POST /v1/payments', opts, created));
     if (created.non2xx > 0) process.stderr.write(`  statuses: ${describeStatuses(created)}\n`);
 
-    const ids = await seedPayments(service.url, token, READ_SET_SIZE);
+    if (ids.length === 0) throw new Error('no payment was created: nothing to read');
     process.stderr.write(`GET /v1/payments/:id: ${opts.duration}s, ${opts.connections} connections, over ${ids.length} payments\n`);
     const read = await readPayments(service.url, token, opts, ids);
     rows.push(toRow('GET /v1/payments/:id', opts, read));
@@ -181,10 +176,14 @@ async function main(): Promise<void> {
 
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
     process.stdout.write(`\nNode ${process.version}, ${os.cpus().length} x ${cpu.trim()}, ${os.platform()} ${os.release()}\n\n`);
-    printTable(rows);
+    printRows(rows);
     if (rows.some((r) => r.non2xx > 0 || r.errors > 0)) process.exitCode = 1;
   } finally {
-    await service?.stop();
+    if (service) {
+      const stopping = Date.now();
+      await service.stop();
+      process.stderr.write(`Service stopped in ${((Date.now() - stopping) / 1000).toFixed(1)}s\n`);
+    }
   }
 }
 

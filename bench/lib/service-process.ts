@@ -87,7 +87,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceProc
       stopped = true;
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
-        const done = await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)]);
+        const done = await Promise.race([exited.then(() => true), sleep(20_000, undefined, { ref: false }).then(() => false)]);
         if (!done) {
           child.kill('SIGKILL');
           await exited;

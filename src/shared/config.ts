@@ -118,7 +118,7 @@ export class ConfigError extends Error {}
 
 /** Parses `source` (default `process.env`); throws a ConfigError naming every bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  const parsed = envSchema.safeParse(source);
+  const parsed = envSchema.safeParse(withoutEmptyValues(source));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
@@ -173,6 +173,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
   }
   if (isProduction) assertProductionReady(config, env);
   return Object.freeze(config);
+}
+
+/**
+ * `PORT=` (an empty line in a .env or compose file) means unset, as it does for the string settings:
+ * coerced, it would silently become 0 (a random port, or RATE_LIMIT_PER_MINUTE=0: no rate limit).
+ */
+function withoutEmptyValues(source: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value.trim() !== ''));
 }
 
 function assertProductionReady(config: Config, env: Env): void {

@@ -35,7 +35,8 @@ export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[TRUNCATED]';
   if (typeof value === 'string') return redactText(value);
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  if (value instanceof Error) return { name: value.name, message: redactText(value.message), stack: value.stack };
+  // The stack's first line repeats the message, so it is masked too.
+  if (value instanceof Error) return { name: value.name, message: redactText(value.message), stack: value.stack && redactText(value.stack) };
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
@@ -50,7 +51,7 @@ const redactFormat = winston.format((info) => {
   const requestId = currentRequestId();
   if (requestId && !info.request_id) info.request_id = requestId;
   for (const key of Object.keys(info)) {
-    if (key === 'level' || key === 'stack') continue;
+    if (key === 'level') continue;
     const v = info[key];
     info[key] = SECRET_KEY_PATTERN.test(key) && v != null ? '[REDACTED]' : redact(v);
   }

@@ -46,7 +46,8 @@ export function checkAmount(amount: number, currency: string): { code: AmountPro
 /** Human form for messages only ("0.50 usd"); money is never computed in floats. */
 export function formatMinor(amount: number, currency: string): string {
   const exponent = CURRENCIES[currency]?.exponent ?? 2;
-  if (exponent === 0) return `${amount} ${currency}`;
-  const digits = String(amount).padStart(exponent + 1, '0');
-  return `${digits.slice(0, -exponent)}.${digits.slice(-exponent)} ${currency}`;
+  const sign = amount < 0 ? '-' : '';
+  if (exponent === 0) return `${sign}${Math.abs(amount)} ${currency}`;
+  const digits = String(Math.abs(amount)).padStart(exponent + 1, '0');
+  return `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)} ${currency}`;
 }

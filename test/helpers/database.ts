@@ -5,18 +5,63 @@ import { migrate } from '../../src/shared/db/migrator';
 
 let embedded: EmbeddedPostgres | undefined;
 let sequelize: Sequelize | undefined;
+let runDatabase: { adminUrl: string; name: string } | undefined;
+let activeUrl: string | undefined;
 
-/** DATABASE_URL when set (CI: the machine's PostgreSQL), else an in-memory PGlite served on a loopback port. */
+const RUN_PREFIX = 'payments_test_run_';
+const STALE_RUN_SECONDS = 3600;
+
+/**
+ * DATABASE_URL when set (CI: the machine's PostgreSQL), else an in-memory PGlite on a loopback port.
+ * On a real server each run gets a fresh database of its own next to DATABASE_URL's, so jobs that
+ * scan whole tables start from nothing and parallel runs cannot disturb each other. Without the
+ * right to create databases, the run uses DATABASE_URL's database and empties its tables first.
+ */
 export async function startTestDatabase(): Promise<Sequelize> {
   let url = process.env.DATABASE_URL;
   if (!url) {
     embedded = await startEmbeddedPostgres();
     url = embedded.url;
+  } else {
+    url = (await createRunDatabase(url)) ?? url;
   }
+  activeUrl = url;
   sequelize = createSequelize(url, { poolMax: embedded ? 1 : 10 });
   await sequelize.authenticate();
   await migrate(sequelize, { lock: !embedded });
+  if (!embedded && !runDatabase) {
+    await sequelize.query(
+      'TRUNCATE payments, payment_status_history, idempotency_keys, refunds, outbox_events, webhook_events RESTART IDENTITY CASCADE',
+    );
+  }
   return sequelize;
+}
+
+async function createRunDatabase(baseUrl: string): Promise<string | undefined> {
+  const admin = createSequelize(baseUrl, { poolMax: 1 });
+  try {
+    const name = `${RUN_PREFIX}${Math.floor(Date.now() / 1000)}_${process.pid}`;
+    await dropStaleRunDatabases(admin);
+    await admin.query(`CREATE DATABASE "${name}"`);
+    runDatabase = { adminUrl: baseUrl, name };
+    const url = new URL(baseUrl);
+    url.pathname = `/${name}`;
+    return url.toString();
+  } catch {
+    return undefined;
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Databases left by runs that were killed before their afterAll. */
+async function dropStaleRunDatabases(admin: Sequelize): Promise<void> {
+  const [found] = (await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE '${RUN_PREFIX}%'`)) as [Array<{ datname: string }>, unknown];
+  const now = Math.floor(Date.now() / 1000);
+  for (const { datname } of found) {
+    const startedAt = Number(datname.slice(RUN_PREFIX.length).split('_')[0]);
+    if (now - startedAt > STALE_RUN_SECONDS) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
+  }
 }
 
 export function testDatabase(): Sequelize {
@@ -25,7 +70,7 @@ export function testDatabase(): Sequelize {
 }
 
 export function testDatabaseUrl(): string {
-  return process.env.DATABASE_URL ?? embedded!.url;
+  return activeUrl!;
 }
 
 export const usesEmbeddedDatabase = () => embedded !== undefined;
@@ -33,6 +78,11 @@ export const usesEmbeddedDatabase = () => embedded !== undefined;
 export async function stopTestDatabase(): Promise<void> {
   await sequelize?.close();
   await embedded?.stop();
+  if (runDatabase) {
+    const admin = createSequelize(runDatabase.adminUrl, { poolMax: 1 });
+    await admin.query(`DROP DATABASE IF EXISTS "${runDatabase.name}" WITH (FORCE)`).catch(() => undefined);
+    await admin.close();
+  }
 }
 
 /** Rows of a table matching a condition, for asserting what a request wrote. */

@@ -161,7 +161,12 @@ export class PaymentRepository {
     if (filters.status) (where.push('status = :status'), (values.status = filters.status));
     if (filters.orderId) (where.push('order_id = :orderId'), (values.orderId = filters.orderId));
     if (filters.createdGte) (where.push('created_at >= :createdGte'), (values.createdGte = filters.createdGte));
-    if (filters.createdLte) (where.push('created_at <= :createdLte'), (values.createdLte = filters.createdLte));
+    // The API shows milliseconds, the column keeps microseconds: `created_lte` = a payment's own
+    // created_at must still include that payment.
+    if (filters.createdLte) {
+      where.push(`created_at < CAST(:createdLte AS timestamptz) + interval '1 millisecond'`);
+      values.createdLte = filters.createdLte;
+    }
     if (filters.q) (where.push('(id = :q OR order_id = :q OR provider_payment_id = :q)'), (values.q = filters.q));
     if (filters.startingAfter) {
       const op = descending ? '<' : '>';

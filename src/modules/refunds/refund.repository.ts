@@ -85,6 +85,16 @@ export class RefundRepository {
         t,
       );
       if (adopted) return toRefund(adopted);
+      // One charge total can cover several refunds not named yet (charge.refunded for the second refund
+      // beat refund.created for the first): the refund named now takes its share out of that total.
+      await this.sql.exec(
+        `UPDATE refunds SET amount = amount - :amount, updated_at = now()
+          WHERE id = (SELECT id FROM refunds WHERE payment_id = :paymentId AND provider_refund_id IS NULL AND amount > :amount
+                         AND status IN (:counted)
+                      ORDER BY created_at LIMIT 1)`,
+        { amount: facts.amount, paymentId, counted: COUNTED_REFUND_STATUSES },
+        t,
+      );
     }
     const [inserted] = await this.sql.returning<RefundRow>(
       `INSERT INTO refunds (id, payment_id, amount, currency, status, reason, provider_refund_id, failure_reason, source)

@@ -43,7 +43,7 @@ export class SimulateUseCase {
     // The mock drives its own intent; for Stripe, a scratch mock seeded with the last known intent
     // produces the same Stripe-shaped events without touching Stripe.
     const provider = this.deps.provider instanceof MockProvider ? this.deps.provider : new MockProvider({ latencyMs: 0, successRate: 1 });
-    provider.adopt(payment.providerObject as StripeObject);
+    provider.adopt(payment.providerObject as StripeObject, payment.amountRefunded);
     try {
       return provider.simulate(payment.providerPaymentId!, scenario);
     } catch (err) {

@@ -5,7 +5,7 @@ import type { Metrics } from '../../shared/metrics';
 import type { OutboxRepository } from '../events';
 import type { PaymentMover, PaymentRepository, SyncPaymentUseCase } from '../payments';
 import type { RefundRepository } from '../refunds';
-import { EVENT_HANDLERS, type HandlerResult } from './handlers';
+import { handlerFor, type HandlerResult } from './handlers';
 import type { WebhookEvent } from './webhook-event.model';
 import type { WebhookEventRepository } from './webhook-event.repository';
 
@@ -39,7 +39,7 @@ export class ApplyWebhookEventUseCase {
   constructor(private readonly deps: ApplyDeps) {}
 
   async execute(event: WebhookEvent): Promise<void> {
-    const handler = EVENT_HANDLERS[event.type];
+    const handler = handlerFor(event.type);
     try {
       if (!handler) {
         await this.deps.events.finish(event.id, 'ignored', 'unhandled_type', null);

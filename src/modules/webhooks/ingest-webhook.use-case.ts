@@ -2,7 +2,7 @@ import { SignatureError, verifyStripeEvent, type VerifiedEvent } from '../../pro
 import { AppError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
-import { EVENT_HANDLERS, paymentIdFromMetadata } from './handlers';
+import { handlerFor, paymentIdFromMetadata } from './handlers';
 import type { StripeObject } from './handlers/handler.types';
 import type { NewWebhookEvent, WebhookEventRepository } from './webhook-event.repository';
 
@@ -54,12 +54,14 @@ export class IngestWebhookUseCase {
 
 /** The columns of one stored event, and whether it needs processing at all. */
 function describe(event: VerifiedEvent, rawBody: Buffer, source: 'webhook' | 'simulate'): NewWebhookEvent {
-  const object = (event.data as { object?: StripeObject } | undefined)?.object;
-  if (typeof event.id !== 'string' || !event.id || typeof event.type !== 'string' || !object || typeof object !== 'object') {
+  // A signed body is only as well-formed as its sender made it: `null` or an array parse fine too.
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const object = isRecord(event) && isRecord(event.data) ? event.data.object : undefined;
+  if (!isRecord(event) || typeof event.id !== 'string' || !event.id || typeof event.type !== 'string' || !isRecord(object)) {
     throw new AppError('parameter_invalid', 'The event must have an id, a type and data.object');
   }
-  const handled = event.type in EVENT_HANDLERS;
-  const paymentId = paymentIdFromMetadata(object);
+  const handled = handlerFor(event.type) !== undefined;
+  const paymentId = paymentIdFromMetadata(object as StripeObject);
   // An intent without our payment id was not made by this service (another integration on the account).
   const notOurs = handled && event.type.startsWith('payment_intent.') && !paymentId;
   return {

@@ -31,7 +31,8 @@ export interface MockProviderOptions {
   random?: () => number;
 }
 
-type Stored = { pi: StripeObject; refunds: StripeObject[] };
+/** `refundedBefore`: what an adopted intent had refunded before the mock held it (not itemised). */
+type Stored = { pi: StripeObject; refunds: StripeObject[]; refundedBefore: number };
 // A copy, so an answer cached for an idempotency key does not change when the intent moves later.
 const snapshot = (pi: StripeObject): ProviderPaymentIntent => toProviderIntent(structuredClone(pi) as never);
 type Cached = { ok: true; value: ProviderPaymentIntent } | { ok: false; error: unknown };
@@ -68,7 +69,7 @@ export class MockProvider implements PaymentProvider {
         description: input.description,
         metadata: { ...input.metadata, payment_id: input.paymentId, ...(input.orderId ? { order_id: input.orderId } : {}) },
       });
-      this.intents.set(pi.id, { pi, refunds: [] });
+      this.intents.set(pi.id, { pi, refunds: [], refundedBefore: 0 });
       this.emit('payment_intent.created', pi);
       if (input.paymentMethod) return this.confirmNow(pi, input.paymentMethod);
       return snapshot(pi);
@@ -143,9 +144,12 @@ export class MockProvider implements PaymentProvider {
     }
   }
 
-  /** Adopts an intent the mock does not hold (e.g. after a restart) so simulate can still drive it. */
-  adopt(raw: StripeObject): void {
-    if (!this.intents.has(raw.id)) this.intents.set(raw.id, { pi: structuredClone(raw), refunds: [] });
+  /**
+   * Adopts an intent the mock does not hold (e.g. after a restart, or a Stripe intent) so simulate can
+   * still drive it; `amountRefunded` is what was refunded on it already, so it is not refunded twice.
+   */
+  adopt(raw: StripeObject, amountRefunded = 0): void {
+    if (!this.intents.has(raw.id)) this.intents.set(raw.id, { pi: structuredClone(raw), refunds: [], refundedBefore: amountRefunded });
   }
 
   has(id: string): boolean {
@@ -157,7 +161,7 @@ export class MockProvider implements PaymentProvider {
     if (pi.status !== 'succeeded') {
       throw new ProviderRejectedError('charge_not_refundable', 'Only a succeeded PaymentIntent can be refunded');
     }
-    const refunded = stored.refunds.reduce((sum, r) => sum + (r.amount as number), 0);
+    const refunded = stored.refundedBefore + stored.refunds.reduce((sum, r) => sum + (r.amount as number), 0);
     const remaining = (pi.amount as number) - refunded;
     if (remaining <= 0) throw new ProviderRejectedError('charge_already_refunded', 'The charge is fully refunded');
     const refund = buildRefund(pi, remaining, 'requested_by_customer');

@@ -237,6 +237,17 @@ describe('POST /v1/payments input rules (real Stripe SDK against a fake Stripe)'
     expect(intentCreations()).to.have.length(1);
   });
 
+  it('when the same order is created by 5 concurrent requests without a key, then one payment and one PaymentIntent', async () => {
+    const body = { amount: 2000, currency: 'usd', order_id: 'ord_concurrent' };
+    const answers = await Promise.all(Array.from({ length: 5 }, () => create(body)));
+    expect(answers.map((a) => a.status).sort()).to.deep.equal([200, 200, 200, 200, 201]);
+    expect(new Set(answers.map((a) => a.body.id)).size).to.equal(1);
+    expect(await myPayments()).to.have.length(1);
+    const id = answers[0].body.id as string;
+    expect(new Set(intentCreations().map((c) => c.idempotencyKey))).to.deep.equal(new Set([`${id}:create`]));
+    expect([...stripe.intents.values()].filter((pi) => (pi.metadata as Record<string, string>).payment_id === id)).to.have.length(1);
+  });
+
   it('when the open order is created again for another amount, then 409 order_payment_conflict and nothing new', async () => {
     const first = await create({ amount: 2000, currency: 'usd', order_id: 'ord_conflict' });
     expect(first.status).to.equal(201);

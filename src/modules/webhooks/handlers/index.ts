@@ -24,6 +24,11 @@ export const EVENT_HANDLERS: Readonly<Record<string, EventHandler>> = {
   'charge.dispute.funds_reinstated': onDispute,
 };
 
+/** The handler for an event type; own keys only, so 'constructor' or '__proto__' is just an unknown type. */
+export function handlerFor(type: string): EventHandler | undefined {
+  return Object.hasOwn(EVENT_HANDLERS, type) ? EVENT_HANDLERS[type] : undefined;
+}
+
 export type { EventHandler, HandlerContext, HandlerResult } from './handler.types';
 export { PaymentNotYetKnownError } from './handler.types';
 export { paymentIdFromMetadata } from './find-event-payment';

@@ -2,6 +2,15 @@ import { serializePayment } from '../../payments';
 import { findEventPayment, intentIdOf, paymentIdFromMetadata } from './find-event-payment';
 import { ignored, processed, type EventHandler } from './handler.types';
 
+const CLOSED_DISPUTE_STATUSES = new Set(['won', 'lost', 'warning_closed', 'prevented']);
+
+/** How far a dispute has come: a late event for the same dispute never takes it back. */
+function disputeRank(status: string | undefined): number {
+  if (!status) return -1;
+  if (CLOSED_DISPUTE_STATUSES.has(status)) return 2;
+  return status.endsWith('under_review') ? 1 : 0;
+}
+
 /**
  * charge.dispute.created / updated / closed / funds_withdrawn / funds_reinstated: the payment shows
  * its dispute (status, reason) and the disputed amount. Disputes do not change the payment status.
@@ -9,12 +18,14 @@ import { ignored, processed, type EventHandler } from './handler.types';
 export const onDispute: EventHandler = async (dispute, ctx) => {
   const payment = await findEventPayment(ctx, { paymentId: paymentIdFromMetadata(dispute), providerPaymentId: intentIdOf(dispute) });
   if (!payment) return ignored('not_ours');
+  const status = String(dispute.status ?? 'unknown');
   const firstNews = payment.dispute?.id !== dispute.id;
+  if (!firstNews && disputeRank(status) < disputeRank(payment.dispute?.status)) return processed('stale', payment);
   const updated = await ctx.payments.update(
     payment.id,
     {
       dispute_id: dispute.id,
-      dispute_status: String(dispute.status ?? 'unknown'),
+      dispute_status: status,
       dispute_reason: typeof dispute.reason === 'string' ? dispute.reason : null,
       amount_disputed: Number(dispute.amount ?? 0),
     },

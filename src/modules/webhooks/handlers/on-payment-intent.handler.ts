@@ -1,5 +1,5 @@
 import { toProviderIntent } from '../../../providers/stripe/stripe-mappers';
-import { applyIntent, statusFromIntent } from '../../payments';
+import { applyIntent, canMove, statusFromIntent } from '../../payments';
 import { isBehind } from '../../payments/payment-status';
 import { findEventPayment, paymentIdFromMetadata } from './find-event-payment';
 import { ignored, processed, type EventHandler } from './handler.types';
@@ -20,7 +20,11 @@ export const onPaymentIntent: EventHandler = async (object, ctx) => {
     await ctx.mover.announceCreated(payment, ctx.t);
   }
 
-  if (isBehind(payment.status, statusFromIntent(intent))) return processed('stale', payment);
+  const reported = statusFromIntent(intent);
+  if (isBehind(payment.status, reported)) {
+    // Usually late news; but a processing debit can still fail, and only Stripe can tell which it is.
+    return canMove(payment.status, reported) ? { kind: 'needs_sync', paymentId: payment.id } : processed('stale', payment);
+  }
   const result = await applyIntent(ctx.mover, payment, intent, { source: ctx.source, eventId: ctx.eventId }, ctx.t);
   if (result.outcome === 'refused') return { kind: 'needs_sync', paymentId: payment.id };
   return processed(result.outcome, result.payment);

@@ -1,0 +1,53 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import type { Express } from 'express';
+import { bearer } from './auth';
+import { rows } from './database';
+
+/** The payment fields a webhook test attaches events to. */
+export interface CreatedPayment {
+  id: string;
+  provider_payment_id: string;
+  status: string;
+  amount: number;
+}
+
+/** Creates a payment through the API (201), optionally confirmed at once with a test PaymentMethod. */
+export async function createPayment(app: Express, token: string, body: Record<string, unknown> = {}): Promise<CreatedPayment> {
+  const res = await request(app).post('/v1/payments').set(bearer(token)).send({ amount: 2000, currency: 'usd', ...body });
+  expect(res.status, res.text).to.equal(201);
+  return res.body as CreatedPayment;
+}
+
+/** A stored webhook event's columns, as the database has them. */
+export async function storedEvent(id: string): Promise<Record<string, unknown> | undefined> {
+  const [row] = await rows('SELECT * FROM webhook_events WHERE id = :id', { id });
+  return row;
+}
+
+export async function historyOf(paymentId: string) {
+  return rows<{ from_status: string | null; to_status: string; source: string; event_id: string | null }>(
+    'SELECT from_status, to_status, source, event_id FROM payment_status_history WHERE payment_id = :paymentId ORDER BY id',
+    { paymentId },
+  );
+}
+
+export async function outboxTypes(paymentId: string): Promise<string[]> {
+  const found = await rows<{ type: string }>('SELECT type FROM outbox_events WHERE aggregate_id = :paymentId ORDER BY sequence', { paymentId });
+  return found.map((r) => r.type);
+}
+
+export async function paymentRow(id: string) {
+  const [row] = await rows<Record<string, unknown>>('SELECT * FROM payments WHERE id = :id', { id });
+  return row;
+}
+
+/** Waits (bounded) for an asynchronous write to show up; no timing is asserted, only that it happens. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, attempts = 100): Promise<T> {
+  for (let i = 0; i < attempts; i += 1) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
