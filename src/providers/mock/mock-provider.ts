@@ -138,7 +138,10 @@ export class MockProvider implements PaymentProvider {
       case 'refund':
         return this.refund(stored);
       case 'dispute':
-        if (!pi.latest_charge) setIntentStatus(pi, 'succeeded');
+        // Only a captured charge can be disputed.
+        if (pi.status !== 'succeeded' || !pi.latest_charge) {
+          throw new ProviderRejectedError('charge_not_disputable', 'Only a succeeded PaymentIntent can be disputed');
+        }
         this.emit('charge.dispute.created', buildDispute(pi));
         return;
     }

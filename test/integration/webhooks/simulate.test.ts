@@ -121,6 +121,13 @@ describe('POST /v1/test/simulate (mock provider)', () => {
     expect(await paymentRow(payment.id)).to.include({ status: 'pending', amount_refunded: '0' });
   });
 
+  it('when a dispute is simulated on a payment that never succeeded, then 409 and no dispute appears', async () => {
+    const payment = await createPayment(app, token);
+    const res = await simulate(payment.id, 'dispute');
+    expectApiError(res, { status: 409, type: 'conflict', code: 'payment_unexpected_state' });
+    expect(await paymentRow(payment.id)).to.include({ status: 'pending', dispute_id: null });
+  });
+
   it('when a mock payment is confirmed through the API, then the mock emits a signed payment_intent.succeeded into the pipeline, applied as unchanged', async () => {
     const payment = await createPayment(app, token);
     const confirmed = await request(app).post(`/v1/payments/${payment.id}/confirm`).set(bearer(token)).send({ payment_method: 'pm_card_visa' });
