@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { signDevToken } from '../src/shared/auth/jwt-verifier';
+import { freshDatabase } from './lib/fresh-database';
 import { startService, type ServiceProcess } from './lib/service-process';
 import { printTable } from './lib/table';
 
@@ -39,7 +40,7 @@ function parseArgs(argv: string[]): Options {
     if (i >= 0) return argv[i + 1];
     return argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   };
-  const positive = (name: string, fallback: number, min = 1): number => {
+  const integer = (name: string, fallback: number, min = 1): number => {
     const raw = value(name);
     const n = raw === undefined ? fallback : Number(raw);
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min} (got ${raw})`);
@@ -47,7 +48,7 @@ function parseArgs(argv: string[]): Options {
   };
   const db = value('db') ?? (process.env.DATABASE_URL ? 'postgres' : 'embedded');
   if (db !== 'embedded' && db !== 'postgres') throw new Error(`--db must be embedded or postgres (got ${db})`);
-  return { db, duration: positive('duration', 10), connections: positive('connections', 10), warmup: positive('warmup', 2, 0) };
+  return { db, duration: integer('duration', 10), connections: integer('connections', 10), warmup: integer('warmup', 2, 0) };
 }
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {
@@ -143,7 +144,9 @@ function describeStatuses(result: autocannon.Result): string {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const databaseUrl = opts.db === 'postgres' ? (process.env.DATABASE_URL ?? DEFAULT_POSTGRES_URL) : undefined;
+  // A fresh database per run: rows from earlier runs (or a test run truncating `test`) skew nothing.
+  const database = opts.db === 'postgres' ? await freshDatabase(process.env.DATABASE_URL ?? DEFAULT_POSTGRES_URL) : undefined;
+  const databaseUrl = database?.url;
   const jwtSecret = randomBytes(32).toString('hex');
   const token = signDevToken(jwtSecret, { sub: `bench_${randomBytes(6).toString('hex')}`, role: 'customer' }, 3600);
 

@@ -35,6 +35,9 @@ export function createApp(c: Container): Express {
   // Before any JSON parser: Stripe signs the raw bytes.
   app.use('/v1/webhooks', c.webhooks.router);
 
+  // In production the simulator does not exist, with or without a token.
+  if (!c.simulate) app.use('/v1/test', routeNotFound);
+
   app.use('/v1', requireJsonContentType, parseJson);
   app.use('/v1', authenticate(c.verifier), rateLimit(c.config.rateLimitPerMinute, c.redis));
   app.use('/v1/payments', c.payments.router);
