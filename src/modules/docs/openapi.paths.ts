@@ -91,6 +91,13 @@ export const paths: Record<string, unknown> = {
       responses: { 200: { description: 'Moves', ...json({ type: 'object', properties: { object: { type: 'string' }, data: { type: 'array', items: ref('StatusMove') }, has_more: { type: 'boolean' } } }) }, ...commonErrors },
     },
   },
+  '/v1/payments/{id}/refunds': {
+    get: {
+      summary: "The payment's refunds, oldest first (Dashboard refunds included, recorded from webhooks)",
+      parameters: [paymentId],
+      responses: { 200: { description: 'Refunds', ...json(listOf('Refund')) }, ...commonErrors },
+    },
+  },
   '/v1/webhooks/stripe': {
     post: {
       summary: 'Stripe webhook endpoint (no JWT; Stripe-Signature verified over the raw body)',

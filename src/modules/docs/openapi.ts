@@ -37,6 +37,7 @@ export function buildOpenApiDocument(config: Pick<Config, 'publicUrl' | 'port'>)
         },
         Simulate: toSchema(simulateSchema),
         WebhookEvent: webhookEventSchema,
+        Refund: refundSchema,
         Error: errorSchema,
       },
     },
@@ -67,6 +68,24 @@ const webhookEventSchema = {
     processed_at: { type: 'string', format: 'date-time', nullable: true },
     next_attempt_at: { type: 'string', format: 'date-time', nullable: true },
     payload: { type: 'object', description: 'The raw event as Stripe sent it' },
+  },
+};
+
+const refundSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', example: 'ref_...' },
+    object: { type: 'string', enum: ['refund'] },
+    payment_id: { type: 'string' },
+    amount: { type: 'integer' },
+    currency: { type: 'string' },
+    status: { type: 'string', enum: ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] },
+    reason: { type: 'string', nullable: true },
+    provider_refund_id: { type: 'string', nullable: true, description: "Stripe's re_... (null until Stripe names it)" },
+    failure_reason: { type: 'string', nullable: true },
+    source: { type: 'string', enum: ['api', 'webhook', 'simulate', 'reconcile', 'admin'] },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
   },
 };
 

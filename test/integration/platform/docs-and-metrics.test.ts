@@ -19,6 +19,7 @@ describe('docs, metrics and readiness', () => {
       '/v1/payments/{id}/confirm',
       '/v1/payments/{id}/cancel',
       '/v1/payments/{id}/history',
+      '/v1/payments/{id}/refunds',
       '/v1/webhooks/stripe',
       '/v1/admin/webhook-events',
       '/v1/admin/webhook-events/{id}/replay',

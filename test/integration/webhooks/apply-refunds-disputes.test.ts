@@ -80,6 +80,17 @@ describe('applying refund and dispute events (real Stripe SDK against a fake Str
     expect(await outboxTypes(payment.id)).to.deep.equal(['payment.created', 'payment.succeeded', 'payment.partially_refunded', 'payment.refunded']);
     const res = await request(app).get(`/v1/payments/${payment.id}`).set(bearer(token));
     expect(res.body).to.include({ status: 'refunded', amount_refunded: 2000 });
+
+    const listed = await request(app).get(`/v1/payments/${payment.id}/refunds`).set(bearer(token));
+    expect(listed.status).to.equal(200);
+    expect(listed.body).to.include({ object: 'list', has_more: false });
+    expect(listed.body.data.map((r: Record<string, unknown>) => [r.object, r.amount, r.status, r.provider_refund_id, r.source])).to.deep.equal([
+      ['refund', 500, 'succeeded', first.refund.id, 'webhook'],
+      ['refund', 1500, 'succeeded', second.refund.id, 'webhook'],
+    ]);
+    expect(listed.body.data[0].id).to.match(/^ref_/);
+    const stranger = await request(app).get(`/v1/payments/${payment.id}/refunds`).set(bearer(tokenFor(newUserId())));
+    expect(stranger.status).to.equal(404);
   });
 
   it('when charge.refunded arrives before its refund.created, then the amount is counted once and the refund adopts it', async () => {
