@@ -10,8 +10,13 @@ export const ROOT = path.resolve(__dirname, '../..');
 /** A running copy of the service, started exactly as `npm start` starts it. */
 export interface ServiceProcess {
   url: string;
-  /** SIGTERM (graceful drain), then SIGKILL if it has not exited in time; removes the temp DATA_DIR. Idempotent. */
-  stop(): Promise<void>;
+  /**
+   * SIGTERM (graceful drain), then SIGKILL if it has not exited in time; removes the temp DATA_DIR.
+   * Resolves with the exit code (null when killed). Idempotent.
+   */
+  stop(): Promise<number | null>;
+  /** The last lines the service printed (stdout and stderr). */
+  output(): string[];
 }
 
 export interface ServiceOptions {
@@ -82,8 +87,9 @@ export async function startService(options: ServiceOptions): Promise<ServiceProc
   let stopped = false;
   const service: ServiceProcess = {
     url: `http://127.0.0.1:${port}`,
+    output: () => [...output],
     async stop() {
-      if (stopped) return;
+      if (stopped) return exited;
       stopped = true;
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
@@ -95,6 +101,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceProc
       }
       untrack();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      return exited;
     },
   };
 
