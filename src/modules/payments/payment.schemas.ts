@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageLimitSchema } from '../../shared/http/pagination';
 import { checkAmount, MAX_AMOUNT, SUPPORTED_CURRENCIES } from '../../shared/money';
 import { PAYMENT_STATUSES } from './payment-status';
 
@@ -72,7 +73,7 @@ export const cancelPaymentSchema = z.strictObject({});
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s));
 
 export const listPaymentsQuerySchema = z.strictObject({
-  limit: z.coerce.number().int('must be an integer').min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100').default(20),
+  limit: pageLimitSchema,
   starting_after: z.string().max(100).optional(),
   status: z.enum(PAYMENT_STATUSES).optional(),
   order_id: orderIdSchema.optional(),

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { pageLimitSchema } from '../../shared/http/pagination';
 import { AppError } from '../../shared/errors';
 import { validate } from '../../shared/http/validate.middleware';
 import { serializeWebhookEvent, WEBHOOK_EVENT_STATES, type WebhookEventState } from './webhook-event.model';
@@ -9,7 +10,7 @@ import type { WebhookWorker } from './webhook-worker';
 export const listWebhookEventsQuerySchema = z.strictObject({
   state: z.enum(WEBHOOK_EVENT_STATES as [WebhookEventState, ...WebhookEventState[]]).optional(),
   type: z.string().min(1).max(255).optional(),
-  limit: z.coerce.number().int('must be an integer').min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100').default(20),
+  limit: pageLimitSchema,
   starting_after: z.string().max(255).optional(),
 });
 type ListQuery = z.infer<typeof listWebhookEventsQuerySchema>;
