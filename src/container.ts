@@ -1,9 +1,8 @@
-import type { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import { IdempotencyStore } from './modules/idempotency';
 import { createPaymentsModule, type PaymentsModule } from './modules/payments';
-import { RefundRepository, refundsRouter } from './modules/refunds';
+import { createRefundsModule, type RefundsModule } from './modules/refunds';
 import { SimulateUseCase } from './modules/simulate/simulate.use-case';
 import { createWebhooksModule, deliverSignedEvent, type WebhooksModule } from './modules/webhooks';
 import { MockProvider } from './providers/mock/mock-provider';
@@ -29,8 +28,7 @@ export interface Container extends Infrastructure {
   idempotency: IdempotencyStore;
   payments: PaymentsModule;
   webhooks: WebhooksModule;
-  /** GET /v1/payments/:id/refunds. */
-  refunds: Router;
+  refunds: RefundsModule;
   /** Absent in production: POST /v1/test/simulate does not exist there. */
   simulate?: SimulateUseCase;
 }
@@ -55,7 +53,7 @@ export function buildContainer(infra: Infrastructure): Container {
       ? undefined
       : new SimulateUseCase({ payments: payments.payments, provider, webhooks, webhookSecret });
 
-  const refunds = refundsRouter(payments.payments, new RefundRepository(sql));
+  const refunds = createRefundsModule({ sequelize, provider, idempotency, metrics, payments });
 
   return { ...infra, metrics, verifier: new JwtVerifier(config.jwt), idempotency, payments, webhooks, refunds, simulate };
 }

@@ -44,6 +44,22 @@ export interface CreateIntentInput {
   paymentMethod?: string | null;
 }
 
+export interface CreateRefundInput {
+  paymentIntentId: string;
+  amount: number;
+  reason?: 'duplicate' | 'fraudulent' | 'requested_by_customer' | null;
+  /** Our refund and payment ids ride along, so the refund's webhooks find their row. */
+  refundId: string;
+  paymentId: string;
+}
+
+export interface ProviderRefund {
+  id: string;
+  status: 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
+  amount: number;
+  failureReason: string | null;
+}
+
 export interface CallOptions {
   /** Derived from our own row ids, never from the client's Idempotency-Key. */
   idempotencyKey: string;
@@ -55,6 +71,7 @@ export interface PaymentProvider {
   confirmPaymentIntent(id: string, paymentMethod: string, options: CallOptions): Promise<ProviderPaymentIntent>;
   cancelPaymentIntent(id: string, options: CallOptions): Promise<ProviderPaymentIntent>;
   retrievePaymentIntent(id: string): Promise<ProviderPaymentIntent>;
+  createRefund(input: CreateRefundInput, options: CallOptions): Promise<ProviderRefund>;
   /** True when the provider answers; used by /ready. */
   ping(): Promise<boolean>;
 }

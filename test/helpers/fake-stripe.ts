@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import paymentIntentFixture from '../fixtures/stripe/objects/payment_intent.json';
+import refundFixture from '../fixtures/stripe/objects/refund.json';
 import { outcomeForPaymentMethod } from '../../src/providers/mock/mock-outcomes';
 
 /** One request the fake received, as Stripe would log it. */
@@ -26,6 +27,7 @@ const stripeId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex'
 export class FakeStripe {
   readonly calls: FakeStripeCall[] = [];
   readonly intents = new Map<string, Intent>();
+  readonly refunds = new Map<string, Record<string, unknown>>();
   private readonly replies = new Map<string, { status: number; body: unknown }>();
   private readonly faults: Fault[] = [];
   private server?: Server;
@@ -95,6 +97,37 @@ export class FakeStripe {
       }
       Object.assign(intent, { status: 'canceled', canceled_at: Math.floor(Date.now() / 1000), cancellation_reason: 'requested_by_customer' });
       res.json(intent);
+    });
+
+    app.post('/v1/refunds', (req, res) => {
+      const body = req.body as Record<string, string | Record<string, string>>;
+      const intent = this.intents.get(String(body.payment_intent));
+      if (!intent) return missing(res, String(body.payment_intent));
+      if (intent.status !== 'succeeded') {
+        return res.status(400).json({ error: { type: 'invalid_request_error', code: 'charge_not_refundable', message: 'not succeeded' } });
+      }
+      const refunded = [...this.refunds.values()].filter((r) => r.payment_intent === intent.id).reduce((sum, r) => sum + Number(r.amount), 0);
+      const amount = body.amount ? Number(body.amount) : Number(intent.amount) - refunded;
+      if (refunded >= Number(intent.amount)) {
+        return res.status(400).json({ error: { type: 'invalid_request_error', code: 'charge_already_refunded', message: 'already refunded' } });
+      }
+      if (refunded + amount > Number(intent.amount)) {
+        return res.status(400).json({ error: { type: 'invalid_request_error', code: 'amount_too_large', param: 'amount', message: 'too large' } });
+      }
+      const refund = {
+        ...structuredClone(refundFixture),
+        id: stripeId('re'),
+        amount,
+        currency: intent.currency,
+        charge: intent.latest_charge,
+        payment_intent: intent.id,
+        reason: body.reason ?? null,
+        metadata: body.metadata ?? {},
+        status: 'succeeded',
+        created: Math.floor(Date.now() / 1000),
+      };
+      this.refunds.set(refund.id, refund);
+      res.json(refund);
     });
 
     app.get('/v1/payment_intents/:id', (req, res) => {

@@ -92,6 +92,20 @@ export const paths: Record<string, unknown> = {
     },
   },
   '/v1/payments/{id}/refunds': {
+    post: {
+      summary: 'Refund a payment (admins): full by default, partial and repeated allowed',
+      description:
+        'Never more than what remains (422 amount_exceeds_refundable), also under concurrent requests: the refund is recorded as pending under the payment lock before Stripe is called, with an idempotency key derived from the refund id.',
+      parameters: [paymentId, idempotencyKey],
+      requestBody: { required: false, ...json(ref('CreateRefund')) },
+      responses: {
+        201: { description: 'The refund', ...json(ref('Refund')) },
+        ...moneyMovingErrors,
+        403: error('Not an admin'),
+        409: error('The payment has not succeeded (nothing to refund yet), or the key is in progress'),
+        422: error('amount_exceeds_refundable (with `refundable`), or the Idempotency-Key reused with another body'),
+      },
+    },
     get: {
       summary: "The payment's refunds, oldest first (Dashboard refunds included, recorded from webhooks)",
       parameters: [paymentId],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../../shared/config';
 import { paymentSchemas, PAYMENT_STATUSES } from '../payments';
+import { createRefundSchema } from '../refunds';
 import { simulateSchema } from '../simulate/simulate.routes';
 import { listOf, paths } from './openapi.paths';
 
@@ -38,6 +39,7 @@ export function buildOpenApiDocument(config: Pick<Config, 'publicUrl' | 'port'>)
         Simulate: toSchema(simulateSchema),
         WebhookEvent: webhookEventSchema,
         Refund: refundSchema,
+        CreateRefund: toSchema(createRefundSchema),
         Error: errorSchema,
       },
     },

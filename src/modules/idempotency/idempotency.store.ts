@@ -4,7 +4,7 @@ import type { Sql } from '../../shared/db/sql';
 import { AppError } from '../../shared/errors';
 
 /** Where a request stopped (brandur's "recovery points"): a retry resumes from here. */
-export type RecoveryPoint = 'started' | 'payment_created' | 'finished';
+export type RecoveryPoint = 'started' | 'payment_created' | 'refund_created' | 'finished';
 
 export interface IdempotencyRecord {
   id: number;
@@ -12,6 +12,8 @@ export interface IdempotencyRecord {
   resumed: boolean;
   recoveryPoint: RecoveryPoint;
   paymentId: string | null;
+  /** Another object the request created (a refund), so a retry resumes with it. */
+  resourceId: string | null;
 }
 
 export type BeginResult =
@@ -27,6 +29,7 @@ interface KeyRow {
   lock_expired: boolean;
   recovery_point: RecoveryPoint;
   payment_id: string | null;
+  resource_id: string | null;
   response_status: number | null;
   response_body: string | null;
 }
@@ -67,7 +70,7 @@ export class IdempotencyStore {
         t,
       );
       if (inserted) {
-        return { kind: 'proceed', record: { id: Number(inserted.id), resumed: false, recoveryPoint: 'started', paymentId: null } };
+        return { kind: 'proceed', record: { id: Number(inserted.id), resumed: false, recoveryPoint: 'started', paymentId: null, resourceId: null } };
       }
       return this.resume(req, t);
     });
@@ -97,19 +100,26 @@ export class IdempotencyStore {
     await this.sql.exec(`UPDATE idempotency_keys SET locked_at = now(), last_used_at = now() WHERE id = :id`, { id: row.id }, t);
     return {
       kind: 'proceed',
-      record: { id: Number(row.id), resumed: true, recoveryPoint: row.recovery_point, paymentId: row.payment_id },
+      record: { id: Number(row.id), resumed: true, recoveryPoint: row.recovery_point, paymentId: row.payment_id, resourceId: row.resource_id },
     };
   }
 
   /** Records progress in the same transaction as the work it describes. */
-  async checkpoint(record: IdempotencyRecord, point: RecoveryPoint, paymentId: string | null, t: Transaction): Promise<void> {
+  async checkpoint(
+    record: IdempotencyRecord,
+    point: RecoveryPoint,
+    paymentId: string | null,
+    t: Transaction,
+    resourceId: string | null = null,
+  ): Promise<void> {
     await this.sql.exec(
-      `UPDATE idempotency_keys SET recovery_point = :point, payment_id = :paymentId WHERE id = :id`,
-      { id: record.id, point, paymentId },
+      `UPDATE idempotency_keys SET recovery_point = :point, payment_id = :paymentId, resource_id = :resourceId WHERE id = :id`,
+      { id: record.id, point, paymentId, resourceId },
       t,
     );
     record.recoveryPoint = point;
     record.paymentId = paymentId;
+    record.resourceId = resourceId;
   }
 
   /** Stores the final answer, byte for byte, and unlocks the key. */

@@ -8,3 +8,5 @@ export type { Payment } from './payment.model';
 export { PAYMENT_STATUSES, canMove, type PaymentStatus, type MoveSource } from './payment-status';
 export * as paymentSchemas from './payment.schemas';
 export { findVisiblePayment } from './find-payment';
+export { providerFailure, unexpectedState } from './payment.errors';
+export { callProvider } from './provider-call';

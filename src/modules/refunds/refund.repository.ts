@@ -50,6 +50,8 @@ const toRefund = (r: RefundRow): Refund => ({
 });
 
 export interface ProviderRefundFacts {
+  /** Our ref_ id when the refund was made through this API (Stripe echoes it in the refund's metadata). */
+  ourRefundId?: string | null;
   providerRefundId: string | null;
   amount: number;
   currency: string;
@@ -67,6 +69,18 @@ export class RefundRepository {
    * never counted twice.
    */
   async upsertFromProvider(paymentId: string, facts: ProviderRefundFacts, source: string, t: Transaction): Promise<Refund> {
+    if (facts.providerRefundId && facts.ourRefundId) {
+      // A refund we asked for: its row exists since before the Stripe call, whatever arrives first.
+      const [ours] = await this.sql.returning<RefundRow>(
+        `UPDATE refunds SET provider_refund_id = :providerRefundId, status = :status, failure_reason = :failureReason, updated_at = now()
+          WHERE id = :ourRefundId AND payment_id = :paymentId
+            AND (provider_refund_id IS NULL OR provider_refund_id = :providerRefundId)
+          RETURNING *`,
+        { ...facts, paymentId },
+        t,
+      );
+      if (ours) return toRefund(ours);
+    }
     if (facts.providerRefundId) {
       const [known] = await this.sql.returning<RefundRow>(
         `UPDATE refunds SET status = :status, failure_reason = :failureReason, reason = COALESCE(:reason, reason), updated_at = now()
@@ -79,6 +93,7 @@ export class RefundRepository {
         `UPDATE refunds SET provider_refund_id = :providerRefundId, status = :status, failure_reason = :failureReason,
                 reason = COALESCE(:reason, reason), updated_at = now()
           WHERE id = (SELECT id FROM refunds WHERE payment_id = :paymentId AND provider_refund_id IS NULL AND amount = :amount
+                         AND source <> 'api'
                       ORDER BY created_at LIMIT 1)
           RETURNING *`,
         { ...facts, paymentId },
@@ -90,7 +105,7 @@ export class RefundRepository {
       await this.sql.exec(
         `UPDATE refunds SET amount = amount - :amount, updated_at = now()
           WHERE id = (SELECT id FROM refunds WHERE payment_id = :paymentId AND provider_refund_id IS NULL AND amount > :amount
-                         AND status IN (:counted)
+                         AND status IN (:counted) AND source <> 'api'
                       ORDER BY created_at LIMIT 1)`,
         { amount: facts.amount, paymentId, counted: COUNTED_REFUND_STATUSES },
         t,
@@ -104,6 +119,39 @@ export class RefundRepository {
       t,
     );
     return toRefund(inserted);
+  }
+
+  /** A refund requested through the API, before the provider is called: it counts against what remains at once. */
+  async insertRequested(r: { paymentId: string; amount: number; currency: string; reason: string | null }, t: Transaction): Promise<Refund> {
+    const [row] = await this.sql.returning<RefundRow>(
+      `INSERT INTO refunds (id, payment_id, amount, currency, status, reason, source)
+       VALUES (:id, :paymentId, :amount, :currency, 'pending', :reason, 'api') RETURNING *`,
+      { ...r, id: newId('ref') },
+      t,
+    );
+    return toRefund(row);
+  }
+
+  async findById(id: string, t?: Transaction, options: { lock?: boolean } = {}): Promise<Refund | null> {
+    const row = await this.sql.one<RefundRow>(`SELECT * FROM refunds WHERE id = :id ${options.lock ? 'FOR UPDATE' : ''}`, { id }, t);
+    return row ? toRefund(row) : null;
+  }
+
+  /** What the provider answered for a refund we requested (the webhook may have said it already). */
+  async recordProviderAnswer(
+    id: string,
+    answer: { providerRefundId: string | null; status: RefundStatus; failureReason: string | null },
+    t: Transaction,
+  ): Promise<Refund> {
+    const [row] = await this.sql.returning<RefundRow>(
+      `UPDATE refunds SET provider_refund_id = COALESCE(provider_refund_id, :providerRefundId),
+              status = CASE WHEN provider_refund_id IS NOT NULL AND status <> 'pending' THEN status ELSE :status END,
+              failure_reason = COALESCE(:failureReason, failure_reason), updated_at = now()
+        WHERE id = :id RETURNING *`,
+      { id, ...answer },
+      t,
+    );
+    return toRefund(row);
   }
 
   /** The sum of refunds that count (pending, requires_action, succeeded). */

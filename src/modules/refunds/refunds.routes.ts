@@ -1,18 +1,42 @@
 import { Router } from 'express';
+import { requireAdmin } from '../../shared/auth/authenticate.middleware';
+import { validate } from '../../shared/http/validate.middleware';
+import { idempotent, type IdempotencyStore } from '../idempotency';
 import { findVisiblePayment, type PaymentRepository } from '../payments';
+import type { CreateRefundUseCase } from './create-refund.use-case';
 import type { RefundRepository } from './refund.repository';
+import { createRefundSchema, type CreateRefundBody } from './refund.schemas';
 import { serializeRefund } from './refund.serializer';
 
+const paymentIdOf = (params: unknown) => String((params as { id?: string }).id);
+
 /**
- * Mounted at /v1/payments/:id/refunds. Lists a payment's refunds, oldest first: the ones made through
- * Stripe's Dashboard appear here too (they arrive by webhook). Creating refunds is not built yet.
+ * Mounted at /v1/payments/:id/refunds. Admins refund (full by default, partial and repeated allowed);
+ * owners and admins list a payment's refunds, oldest first, Dashboard refunds included.
  */
-export function refundsRouter(payments: PaymentRepository, refunds: RefundRepository): Router {
+export function refundsRouter(deps: {
+  payments: PaymentRepository;
+  refunds: RefundRepository;
+  create: CreateRefundUseCase;
+  idempotency: IdempotencyStore;
+}): Router {
   const router = Router({ mergeParams: true });
+
+  router.post(
+    '/',
+    requireAdmin,
+    validate('body', createRefundSchema),
+    idempotent(deps.idempotency, async (req, idem) => {
+      const refund = await deps.create.execute(paymentIdOf(req.params), req.validated!.body as CreateRefundBody, req.auth!, idem);
+      return { status: 201, body: serializeRefund(refund) };
+    }),
+  );
+
   router.get('/', async (req, res) => {
-    const payment = await findVisiblePayment(payments, String((req.params as { id?: string }).id), req.auth!);
-    const list = await refunds.listForPayment(payment.id);
+    const payment = await findVisiblePayment(deps.payments, paymentIdOf(req.params), req.auth!);
+    const list = await deps.refunds.listForPayment(payment.id);
     res.json({ object: 'list', data: list.map(serializeRefund), has_more: false });
   });
+
   return router;
 }

@@ -6,6 +6,8 @@ import {
   ProviderRejectedError,
   type CallOptions,
   type CreateIntentInput,
+  type CreateRefundInput,
+  type ProviderRefund,
   type IntentStatus,
   type PaymentProvider,
   type ProviderPaymentIntent,
@@ -35,7 +37,7 @@ export interface MockProviderOptions {
 type Stored = { pi: StripeObject; refunds: StripeObject[]; refundedBefore: number };
 // A copy, so an answer cached for an idempotency key does not change when the intent moves later.
 const snapshot = (pi: StripeObject): ProviderPaymentIntent => toProviderIntent(structuredClone(pi) as never);
-type Cached = { ok: true; value: ProviderPaymentIntent } | { ok: false; error: unknown };
+type Cached = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 const EVENT_FOR_STATUS: Partial<Record<IntentStatus, string>> = {
   succeeded: 'payment_intent.succeeded',
@@ -102,6 +104,16 @@ export class MockProvider implements PaymentProvider {
     return toProviderIntent(this.find(id).pi as never);
   }
 
+  createRefund(input: CreateRefundInput, options: CallOptions): Promise<ProviderRefund> {
+    return this.idempotent(options.idempotencyKey, async () => {
+      const refund = this.refund(this.find(input.paymentIntentId), input.amount, input.reason ?? null, {
+        refund_id: input.refundId,
+        payment_id: input.paymentId,
+      });
+      return { id: refund.id, status: 'succeeded' as const, amount: input.amount, failureReason: null };
+    });
+  }
+
   async ping(): Promise<boolean> {
     return true;
   }
@@ -136,7 +148,8 @@ export class MockProvider implements PaymentProvider {
       case 'fail':
         return this.decline(pi, { code: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' });
       case 'refund':
-        return this.refund(stored);
+        this.refund(stored);
+        return;
       case 'dispute':
         // Only a captured charge can be disputed.
         if (pi.status !== 'succeeded' || !pi.latest_charge) {
@@ -159,7 +172,8 @@ export class MockProvider implements PaymentProvider {
     return this.intents.has(id);
   }
 
-  private refund(stored: Stored): void {
+  /** Refunds `amount` (default: all that remains) as Stripe would, emitting refund.created and charge.refunded. */
+  private refund(stored: Stored, amount?: number, reason: string | null = 'requested_by_customer', metadata: Record<string, string> = {}): StripeObject {
     const { pi } = stored;
     if (pi.status !== 'succeeded') {
       throw new ProviderRejectedError('charge_not_refundable', 'Only a succeeded PaymentIntent can be refunded');
@@ -167,10 +181,15 @@ export class MockProvider implements PaymentProvider {
     const refunded = stored.refundedBefore + stored.refunds.reduce((sum, r) => sum + (r.amount as number), 0);
     const remaining = (pi.amount as number) - refunded;
     if (remaining <= 0) throw new ProviderRejectedError('charge_already_refunded', 'The charge is fully refunded');
-    const refund = buildRefund(pi, remaining, 'requested_by_customer');
+    const value = amount ?? remaining;
+    if (value > remaining) {
+      throw new ProviderRejectedError('amount_too_large', `Refund amount (${value}) is greater than unrefunded amount (${remaining})`, 'amount');
+    }
+    const refund = { ...buildRefund(pi, value, reason), metadata };
     stored.refunds.push(refund);
     this.emit('refund.created', refund);
-    this.emit('charge.refunded', buildCharge(pi, refunded + remaining, stored.refunds), { amount_refunded: refunded });
+    this.emit('charge.refunded', buildCharge(pi, refunded + value, stored.refunds), { amount_refunded: refunded });
+    return refund;
   }
 
   private confirmNow(pi: StripeObject, paymentMethod: string): ProviderPaymentIntent {
@@ -223,11 +242,12 @@ export class MockProvider implements PaymentProvider {
     return stored;
   }
 
-  private async idempotent(key: string, fn: () => Promise<ProviderPaymentIntent>): Promise<ProviderPaymentIntent> {
+  /** Same key, same answer (errors included), as Stripe's idempotency keys. */
+  private async idempotent<T>(key: string, fn: () => Promise<T>): Promise<T> {
     await this.latency();
     const cached = this.idempotency.get(key);
     if (cached) {
-      if (cached.ok) return cached.value;
+      if (cached.ok) return cached.value as T;
       throw cached.error;
     }
     try {

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { IntentStatus, ProviderPaymentIntent } from '../payment-provider';
+import type { IntentStatus, ProviderPaymentIntent, ProviderRefund } from '../payment-provider';
 
 export function toProviderIntent(pi: Stripe.PaymentIntent): ProviderPaymentIntent {
   const error = pi.last_payment_error;
@@ -17,4 +17,11 @@ export function toProviderIntent(pi: Stripe.PaymentIntent): ProviderPaymentInten
     metadata: (pi.metadata as Record<string, string>) ?? {},
     raw: pi as unknown as Record<string, unknown>,
   };
+}
+
+const REFUND_STATUSES: ReadonlyArray<ProviderRefund['status']> = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'];
+
+export function toProviderRefund(refund: Stripe.Refund): ProviderRefund {
+  const status = REFUND_STATUSES.find((s) => s === refund.status) ?? 'pending';
+  return { id: refund.id, status, amount: refund.amount, failureReason: refund.failure_reason ?? null };
 }

@@ -6,10 +6,12 @@ import {
   ProviderUnavailableError,
   type CallOptions,
   type CreateIntentInput,
+  type CreateRefundInput,
+  type ProviderRefund,
   type PaymentProvider,
   type ProviderPaymentIntent,
 } from '../payment-provider';
-import { toProviderIntent } from './stripe-mappers';
+import { toProviderIntent, toProviderRefund } from './stripe-mappers';
 
 /** Builds the SDK client: explicit timeout, network retries, and STRIPE_API_URL for a local fake or simulator. */
 export function createStripeClient(stripe: Config['stripe']): Stripe {
@@ -67,6 +69,23 @@ export class StripeProvider implements PaymentProvider {
 
   async retrievePaymentIntent(id: string): Promise<ProviderPaymentIntent> {
     return this.call(() => this.stripe.paymentIntents.retrieve(id));
+  }
+
+  async createRefund(input: CreateRefundInput, options: CallOptions): Promise<ProviderRefund> {
+    try {
+      const refund = await this.stripe.refunds.create(
+        {
+          payment_intent: input.paymentIntentId,
+          amount: input.amount,
+          ...(input.reason ? { reason: input.reason } : {}),
+          metadata: { refund_id: input.refundId, payment_id: input.paymentId },
+        },
+        { idempotencyKey: options.idempotencyKey },
+      );
+      return toProviderRefund(refund);
+    } catch (err) {
+      throw translateStripeError(err);
+    }
   }
 
   async ping(): Promise<boolean> {

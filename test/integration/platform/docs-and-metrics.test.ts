@@ -29,6 +29,7 @@ describe('docs, metrics and readiness', () => {
       '/metrics',
     ]);
     expect(res.body.components.schemas.CreatePayment.additionalProperties).to.equal(false);
+    expect(res.body.paths['/v1/payments/{id}/refunds']).to.have.keys('post', 'get');
   });
 
   it('when /docs is opened, then a page renders the contract', async () => {

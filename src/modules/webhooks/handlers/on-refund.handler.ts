@@ -6,7 +6,9 @@ const REFUND_STATUSES: RefundStatus[] = ['pending', 'requires_action', 'succeede
 
 export function refundFacts(refund: StripeObject): ProviderRefundFacts {
   const status = REFUND_STATUSES.includes(refund.status as RefundStatus) ? (refund.status as RefundStatus) : 'pending';
+  const ourRefundId = (refund.metadata as Record<string, unknown> | undefined)?.refund_id;
   return {
+    ourRefundId: typeof ourRefundId === 'string' && /^ref_[A-Za-z0-9]+$/.test(ourRefundId) ? ourRefundId : null,
     providerRefundId: refund.id,
     amount: Number(refund.amount),
     currency: String(refund.currency),

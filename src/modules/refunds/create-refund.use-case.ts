@@ -1,0 +1,99 @@
+import type { Sequelize } from 'sequelize';
+import { ProviderRejectedError, type PaymentProvider, type ProviderRefund } from '../../providers/payment-provider';
+import type { Principal } from '../../shared/auth/jwt-verifier';
+import { withTransaction } from '../../shared/db/database';
+import { AppError } from '../../shared/errors';
+import type { Metrics } from '../../shared/metrics';
+import type { OutboxRepository } from '../events';
+import type { IdempotencyRecord, IdempotencyStore } from '../idempotency';
+import { callProvider, findVisiblePayment, providerFailure, unexpectedState, type Payment, type PaymentMover, type PaymentRepository } from '../payments';
+import { applyRefundTotal } from './apply-refund-total';
+import type { Refund, RefundRepository } from './refund.repository';
+import type { CreateRefundBody } from './refund.schemas';
+
+export interface CreateRefundDeps {
+  sequelize: Sequelize;
+  payments: PaymentRepository;
+  refunds: RefundRepository;
+  mover: PaymentMover;
+  outbox: OutboxRepository;
+  provider: PaymentProvider;
+  idempotency: IdempotencyStore;
+  metrics: Metrics;
+}
+
+// A refunded payment has nothing left: that is the 422 below, not a state conflict.
+const REFUNDABLE = ['succeeded', 'partially_refunded', 'refunded'];
+// What Stripe says when it knows of refunds we have not heard of yet (e.g. a Dashboard refund in flight).
+const EXCEEDS_AT_PROVIDER = ['amount_too_large', 'charge_already_refunded'];
+
+/**
+ * Refunds a payment in atomic phases: (1) under the payment's row lock, check what remains and record
+ * the refund as pending, so concurrent refunds see it and can never exceed what was paid; (2) ask the
+ * provider, with an idempotency key derived from the refund id; (3) record the answer and move the
+ * payment to partially_refunded or refunded.
+ */
+export class CreateRefundUseCase {
+  constructor(private readonly deps: CreateRefundDeps) {}
+
+  async execute(paymentId: string, input: CreateRefundBody, actor: Principal, idem?: IdempotencyRecord): Promise<Refund> {
+    const resumed = idem?.resourceId ? await this.deps.refunds.findById(idem.resourceId) : null;
+    const refund = resumed ?? (await this.reserve(paymentId, input, actor, idem));
+    if (refund.providerRefundId && refund.status !== 'pending') return refund;
+
+    const payment = (await this.deps.payments.findById(refund.paymentId))!;
+    let answer: ProviderRefund;
+    try {
+      answer = await callProvider(this.deps.metrics, 'create_refund', () =>
+        this.deps.provider.createRefund(
+          { paymentIntentId: payment.providerPaymentId!, amount: refund.amount, reason: input.reason ?? null, refundId: refund.id, paymentId: payment.id },
+          { idempotencyKey: `${refund.id}:create` },
+        ),
+      );
+    } catch (err) {
+      // An unknown outcome leaves the refund pending (still counted): a retry with the same key settles it.
+      if (!(err instanceof ProviderRejectedError)) throw providerFailure(err);
+      await this.record(refund, { providerRefundId: null, status: 'failed', failureReason: err.code });
+      if (EXCEEDS_AT_PROVIDER.includes(err.code)) {
+        throw new AppError('amount_exceeds_refundable', `The provider refused: ${err.message}`, { param: 'amount' });
+      }
+      throw providerFailure(err);
+    }
+    return this.record(refund, { providerRefundId: answer.id, status: answer.status, failureReason: answer.failureReason });
+  }
+
+  /** Phase 1: the refund row, committed before the provider call, under the payment's lock. */
+  private reserve(paymentId: string, input: CreateRefundBody, actor: Principal, idem?: IdempotencyRecord): Promise<Refund> {
+    return withTransaction(this.deps.sequelize, async (t) => {
+      const payment = await findVisiblePayment(this.deps.payments, paymentId, actor, t, { lock: true });
+      if (!REFUNDABLE.includes(payment.status) || !payment.providerPaymentId) throw unexpectedState(payment, 'refunded');
+      const remaining = payment.amount - (await this.deps.refunds.countedTotal(payment.id, t));
+      const amount = input.amount ?? remaining;
+      if (remaining <= 0 || amount > remaining) {
+        throw new AppError('amount_exceeds_refundable', `At most ${Math.max(remaining, 0)} can still be refunded`, {
+          param: 'amount',
+          details: { refundable: Math.max(remaining, 0) },
+        });
+      }
+      const refund = await this.deps.refunds.insertRequested(
+        { paymentId: payment.id, amount, currency: payment.currency, reason: input.reason ?? null },
+        t,
+      );
+      if (idem) await this.deps.idempotency.checkpoint(idem, 'refund_created', payment.id, t, refund.id);
+      return refund;
+    });
+  }
+
+  /** Phase 3: the provider's answer and the payment's new totals, in one transaction. */
+  private record(refund: Refund, answer: { providerRefundId: string | null; status: Refund['status']; failureReason: string | null }): Promise<Refund> {
+    return withTransaction(this.deps.sequelize, async (t) => {
+      const payment: Payment = (await this.deps.payments.findById(refund.paymentId, t, { lock: true }))!;
+      const saved = await this.deps.refunds.recordProviderAnswer(refund.id, answer, t);
+      await applyRefundTotal(this.deps, payment, { source: 'api' }, t);
+      if (saved.status === 'failed') {
+        await this.deps.outbox.append('refund.failed', payment.id, { refund_id: saved.id, amount: saved.amount, reason: saved.failureReason }, t);
+      }
+      return saved;
+    });
+  }
+}
