@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
+import { createEventsModule, type EventsModule } from './modules/events';
 import { IdempotencyStore } from './modules/idempotency';
 import { createPaymentsModule, type PaymentsModule } from './modules/payments';
 import { createRefundsModule, type RefundsModule } from './modules/refunds';
@@ -26,6 +27,7 @@ export interface Container extends Infrastructure {
   metrics: Metrics;
   verifier: JwtVerifier;
   idempotency: IdempotencyStore;
+  events: EventsModule;
   payments: PaymentsModule;
   webhooks: WebhooksModule;
   refunds: RefundsModule;
@@ -38,8 +40,9 @@ export function buildContainer(infra: Infrastructure): Container {
   const metrics = infra.metrics ?? createMetrics();
   const sql = new Sql(sequelize);
   const idempotency = new IdempotencyStore(sequelize, sql, config.idempotency);
-  const payments = createPaymentsModule({ sequelize, provider, idempotency, metrics }, idempotency);
-  const webhooks = createWebhooksModule({ config, sequelize, metrics, payments });
+  const events = createEventsModule({ config, sequelize, redis: infra.redis, metrics });
+  const payments = createPaymentsModule({ sequelize, provider, idempotency, metrics }, idempotency, events.outbox);
+  const webhooks = createWebhooksModule({ config, sequelize, metrics, payments, outbox: events.outbox });
   const webhookSecret = config.stripe.webhookSecrets[0];
 
   if (provider instanceof MockProvider && webhookSecret) {
@@ -53,7 +56,7 @@ export function buildContainer(infra: Infrastructure): Container {
       ? undefined
       : new SimulateUseCase({ payments: payments.payments, provider, webhooks, webhookSecret });
 
-  const refunds = createRefundsModule({ sequelize, provider, idempotency, metrics, payments });
+  const refunds = createRefundsModule({ sequelize, provider, idempotency, metrics, payments, outbox: events.outbox });
 
-  return { ...infra, metrics, verifier: new JwtVerifier(config.jwt), idempotency, payments, webhooks, refunds, simulate };
+  return { ...infra, metrics, verifier: new JwtVerifier(config.jwt), idempotency, events, payments, webhooks, refunds, simulate };
 }

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
   const scheduler = config.jobsEnabled ? startScheduler(container) : undefined;
   // The webhook worker always runs: events must be applied even where cron jobs are turned off.
   container.webhooks.worker.start();
+  container.events.dispatcher.start();
 
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     });
     await scheduler?.stop();
     await container.webhooks.worker.stop();
+    await container.events.dispatcher.stop();
     await redis?.quit().catch(() => undefined);
     await db.close();
     clearTimeout(force);

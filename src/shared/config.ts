@@ -2,6 +2,8 @@ import { z } from 'zod';
 
 /** Used only outside production, so a laptop works with no setup; production refuses to start with it. */
 export const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-do-not-use-in-production';
+/** Signs the events we send to EVENT_WEBHOOK_URLS outside production. */
+export const DEV_EVENT_WEBHOOK_SECRET = 'dev-only-insecure-event-signing-secret';
 /** Signs the mock provider's events (and the Stripe CLI's, if you pass it) outside production. */
 export const DEV_WEBHOOK_SECRET = 'whsec_dev_only_insecure_local_secret';
 
@@ -60,6 +62,9 @@ const envSchema = z.object({
 
   ORDER_SERVICE_URL: z.url().optional(),
   EVENT_WEBHOOK_URLS: commaList,
+  EVENT_WEBHOOK_SECRET: optionalString,
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  OUTBOX_WORKER_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
   CORS_ORIGINS: commaList,
 
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
@@ -105,6 +110,9 @@ export interface Config {
   jwt: { secret?: string; publicKey?: string; jwksUrl?: string; issuer?: string; audience?: string };
   orderServiceUrl?: string;
   eventWebhookUrls: string[];
+  /** Signs `Payments-Signature` on events sent to `eventWebhookUrls`. */
+  eventWebhookSecret?: string;
+  outbox: { maxAttempts: number; workerIntervalMs: number };
   corsOrigins: string[];
   /** Requests per minute per user (or per IP when anonymous); 0 turns the limiter off. */
   rateLimitPerMinute: number;
@@ -160,6 +168,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     },
     orderServiceUrl: env.ORDER_SERVICE_URL,
     eventWebhookUrls: env.EVENT_WEBHOOK_URLS,
+    eventWebhookSecret: env.EVENT_WEBHOOK_SECRET ?? (isProduction ? undefined : DEV_EVENT_WEBHOOK_SECRET),
+    outbox: { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, workerIntervalMs: env.OUTBOX_WORKER_INTERVAL_MS },
     corsOrigins: env.CORS_ORIGINS,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     idempotency: { lockTimeoutMs: env.IDEMPOTENCY_LOCK_TIMEOUT_MS, ttlHours: env.IDEMPOTENCY_TTL_HOURS },
@@ -192,6 +202,9 @@ function assertProductionReady(config: Config, env: Env): void {
     missing.push('JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL');
   }
   if (env.JWT_SECRET === DEV_JWT_SECRET) missing.push('JWT_SECRET (the development secret is refused)');
+  if (config.eventWebhookUrls.length > 0 && (!config.eventWebhookSecret || config.eventWebhookSecret === DEV_EVENT_WEBHOOK_SECRET)) {
+    missing.push('EVENT_WEBHOOK_SECRET (EVENT_WEBHOOK_URLS are set; events must be signed)');
+  }
   if (env.JWT_SECRET && env.JWT_SECRET.length < 32) missing.push('JWT_SECRET (at least 32 characters)');
   if (config.stripe.webhookSecrets.includes(DEV_WEBHOOK_SECRET)) {
     missing.push('STRIPE_WEBHOOK_SECRET (the development secret is refused)');

@@ -7,6 +7,7 @@ export interface Metrics {
   providerCalls: Counter<'operation' | 'outcome'>;
   webhookEvents: Counter<'type' | 'result'>;
   webhookApplied: Counter<'outcome'>;
+  eventDeliveries: Counter<'target' | 'outcome'>;
 }
 
 export function createMetrics(): Metrics {
@@ -37,6 +38,12 @@ export function createMetrics(): Metrics {
       name: 'webhook_events_processed_total',
       help: 'Stored webhook events processed by outcome (processed, ignored, retrying, dead)',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    eventDeliveries: new Counter({
+      name: 'outbox_deliveries_total',
+      help: 'Deliveries of emitted events by target kind (stream, order_service, webhook) and outcome (delivered, retrying, dead)',
+      labelNames: ['target', 'outcome'],
       registers: [registry],
     }),
   };

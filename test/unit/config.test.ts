@@ -66,6 +66,12 @@ describe('config: loadConfig', () => {
 });
 
 describe('config: production refuses to start unsafe', () => {
+  it('when EVENT_WEBHOOK_URLS are set without EVENT_WEBHOOK_SECRET, then it refuses: events must be signed', () => {
+    expect(refusal({ ...PRODUCTION, EVENT_WEBHOOK_URLS: 'https://hooks.example/payments' })).to.throw(ConfigError, /EVENT_WEBHOOK_SECRET/);
+    const config = loadConfig({ ...PRODUCTION, EVENT_WEBHOOK_URLS: 'https://hooks.example/payments', EVENT_WEBHOOK_SECRET: 'a-real-signing-secret' });
+    expect(config.eventWebhookSecret).to.equal('a-real-signing-secret');
+  });
+
   it('when everything is set, then production starts with the given secrets', () => {
     const config = loadConfig(PRODUCTION);
     expect(config).to.include({ isProduction: true, provider: 'stripe' });

@@ -162,6 +162,79 @@ export const paths: Record<string, unknown> = {
       },
     },
   },
+  '/v1/admin/analytics': {
+    get: {
+      summary: 'Payment totals per currency and per provider in each currency (admins)',
+      description:
+        'Money is in the minor unit and never summed across currencies. gross: amount of payments that succeeded (succeeded, partially_refunded, refunded); refunded: sum of amount_refunded; net: gross - refunded; disputed: sum of amount_disputed, shown apart. Payments count by their current status; success_rate = succeeded-ish / (succeeded-ish + failed + canceled), 4 decimals, null when that is 0. Only groups with payments are listed, sorted by currency (then provider).',
+      parameters: [
+        { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'created_at >= from (inclusive)' },
+        { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'created_at < to (exclusive); from after to is 400' },
+        { name: 'currency', in: 'query', schema: { type: 'string', pattern: '^[a-z]{3}$', example: 'usd' } },
+        { name: 'provider', in: 'query', schema: { type: 'string', enum: ['stripe', 'mock'] } },
+      ],
+      responses: {
+        200: {
+          description: 'The totals for the window',
+          ...json(
+            (() => {
+              const totals = {
+                currency: { type: 'string', example: 'usd' },
+                gross: { type: 'integer' },
+                refunded: { type: 'integer' },
+                net: { type: 'integer' },
+                disputed: { type: 'integer' },
+                count: { type: 'integer' },
+                counts: { type: 'object', description: 'Payments per status, every status present', additionalProperties: { type: 'integer' } },
+                success_rate: { type: 'number', nullable: true, example: 0.9375 },
+              };
+              return {
+                type: 'object',
+                properties: {
+                  object: { type: 'string', enum: ['analytics'] },
+                  from: { type: 'string', format: 'date-time', nullable: true },
+                  to: { type: 'string', format: 'date-time', nullable: true },
+                  currencies: { type: 'array', items: { type: 'object', properties: totals } },
+                  providers: {
+                    type: 'array',
+                    items: { type: 'object', properties: { provider: { type: 'string', enum: ['stripe', 'mock'] }, ...totals } },
+                  },
+                },
+              };
+            })(),
+          ),
+        },
+        400: error('Unknown parameter, bad from/to or from after to, unsupported currency, unknown provider'),
+        401: error('No token'),
+        403: error('Not an admin'),
+      },
+    },
+  },
+  '/v1/admin/event-deliveries': {
+    get: {
+      summary: 'Emitted events, one row per target (Redis stream, order service, each event webhook URL), with delivery state (admins)',
+      parameters: [
+        { name: 'state', in: 'query', schema: { type: 'string', enum: ['pending', 'delivered', 'dead'] } },
+        { name: 'target', in: 'query', schema: { type: 'string', example: 'order_service' } },
+        { name: 'payment_id', in: 'query', schema: { type: 'string' } },
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+        { name: 'starting_after', in: 'query', schema: { type: 'string', example: 'dlv_42' } },
+      ],
+      responses: { 200: { description: 'A page, newest first', ...json(listOf('EventDelivery')) }, 401: error('No token'), 403: error('Not an admin') },
+    },
+  },
+  '/v1/admin/event-deliveries/{id}/resend': {
+    post: {
+      summary: 'Send one delivery again now, with a fresh set of attempts (admins)',
+      parameters: [paymentId],
+      responses: {
+        200: { description: 'The delivery after the attempt', ...json(ref('EventDelivery')) },
+        403: error('Not an admin'),
+        404: error('No such delivery'),
+        409: error('Being attempted right now'),
+      },
+    },
+  },
   '/v1/test/simulate': {
     post: {
       summary: 'Development only (404 when NODE_ENV=production): make a provider scenario happen',

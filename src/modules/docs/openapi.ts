@@ -39,6 +39,7 @@ export function buildOpenApiDocument(config: Pick<Config, 'publicUrl' | 'port'>)
         Simulate: toSchema(simulateSchema),
         WebhookEvent: webhookEventSchema,
         Refund: refundSchema,
+        EventDelivery: eventDeliverySchema,
         CreateRefund: toSchema(createRefundSchema),
         Error: errorSchema,
       },
@@ -70,6 +71,26 @@ const webhookEventSchema = {
     processed_at: { type: 'string', format: 'date-time', nullable: true },
     next_attempt_at: { type: 'string', format: 'date-time', nullable: true },
     payload: { type: 'object', description: 'The raw event as Stripe sent it' },
+  },
+};
+
+const eventDeliverySchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', example: 'dlv_42' },
+    object: { type: 'string', enum: ['event_delivery'] },
+    target: { type: 'string', description: 'stream, order_service or webhook:<url>' },
+    state: { type: 'string', enum: ['pending', 'delivered', 'dead'] },
+    attempts: { type: 'integer' },
+    last_error: { type: 'string', nullable: true },
+    next_attempt_at: { type: 'string', format: 'date-time', nullable: true },
+    delivered_at: { type: 'string', format: 'date-time', nullable: true },
+    created_at: { type: 'string', format: 'date-time' },
+    event: {
+      type: 'object',
+      description: 'The event as sent: {id, object: "event", type, created_at, data: {payment, ...}}',
+      properties: { id: { type: 'string' }, type: { type: 'string' }, created_at: { type: 'string' }, data: { type: 'object' } },
+    },
   },
 };
 

@@ -15,22 +15,42 @@ export type OutboxEventType =
   | 'refund.failed'
   | 'payment.disputed';
 
+/** The payment an event is about: its id orders the deliveries, its order id addresses the order service. */
+export interface EventSubject {
+  id: string;
+  orderId: string | null;
+}
+
+/** Which targets get an event; decided when the event is written, in the same transaction. */
+export type TargetsFor = (subject: EventSubject) => string[];
+
 /**
- * The transactional outbox: an event is written in the same transaction as the change it describes,
- * so it exists exactly when the change does. Delivery (Redis stream, order service, webhooks) reads
- * `outbox_events` in `sequence` order per aggregate.
+ * The transactional outbox: an event and its deliveries are written in the same transaction as the
+ * change it describes, so it exists exactly when the change does and cannot be lost. The dispatcher
+ * delivers them, in order per payment and target.
  */
 export class OutboxRepository {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly targetsFor: TargetsFor = () => [],
+  ) {}
 
-  async append(type: OutboxEventType, aggregateId: string, data: Record<string, unknown>, t: Transaction): Promise<string> {
+  async append(type: OutboxEventType, subject: EventSubject, data: Record<string, unknown>, t: Transaction): Promise<string> {
     const id = newId('evt');
     const payload = { id, object: 'event', type, created_at: new Date().toISOString(), data };
-    await this.sql.exec(
-      `INSERT INTO outbox_events (id, aggregate_id, type, payload) VALUES (:id, :aggregateId, :type, CAST(:payload AS jsonb))`,
-      { id, aggregateId, type, payload: json(payload) },
+    const [event] = await this.sql.returning<{ sequence: string }>(
+      `INSERT INTO outbox_events (id, aggregate_id, type, payload) VALUES (:id, :aggregateId, :type, CAST(:payload AS jsonb))
+       RETURNING sequence`,
+      { id, aggregateId: subject.id, type, payload: json(payload) },
       t,
     );
+    for (const target of this.targetsFor(subject)) {
+      await this.sql.exec(
+        `INSERT INTO outbox_deliveries (event_id, aggregate_id, sequence, target) VALUES (:id, :aggregateId, :sequence, :target)`,
+        { id, aggregateId: subject.id, sequence: event.sequence, target },
+        t,
+      );
+    }
     return id;
   }
 

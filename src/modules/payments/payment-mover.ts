@@ -47,7 +47,7 @@ export class PaymentMover {
     const updated = await this.payments.update(payment.id, { ...fields, status: to }, t);
     await this.payments.insertMove(payment.id, { from: payment.status, to, source: ctx.source, eventId: ctx.eventId }, t);
     const eventType = EVENT_FOR_STATUS[to];
-    if (eventType) await this.outbox.append(eventType, payment.id, { payment: serializePayment(updated) }, t);
+    if (eventType) await this.outbox.append(eventType, updated, { payment: serializePayment(updated) }, t);
     return { outcome: 'moved', payment: updated };
   }
 
@@ -57,6 +57,6 @@ export class PaymentMover {
   }
 
   async announceCreated(payment: Payment, t: Transaction): Promise<void> {
-    await this.outbox.append('payment.created', payment.id, { payment: serializePayment(payment) }, t);
+    await this.outbox.append('payment.created', payment, { payment: serializePayment(payment) }, t);
   }
 }

@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import { Sql } from '../../shared/db/sql';
-import { OutboxRepository } from '../events';
+import type { OutboxRepository } from '../events';
 import type { IdempotencyStore } from '../idempotency';
 import { CancelPaymentUseCase } from './cancel-payment.use-case';
 import { ConfirmPaymentUseCase } from './confirm-payment.use-case';
@@ -22,10 +22,14 @@ export interface PaymentsModule {
   reconcile: ReconcilePaymentsUseCase;
 }
 
-export function createPaymentsModule(deps: Omit<PaymentsDeps, 'payments' | 'mover'>, idempotency: IdempotencyStore): PaymentsModule {
+export function createPaymentsModule(
+  deps: Omit<PaymentsDeps, 'payments' | 'mover'>,
+  idempotency: IdempotencyStore,
+  outbox: OutboxRepository,
+): PaymentsModule {
   const sql = new Sql(deps.sequelize);
   const payments = new PaymentRepository(sql);
-  const mover = new PaymentMover(payments, new OutboxRepository(sql));
+  const mover = new PaymentMover(payments, outbox);
   const full: PaymentsDeps = { ...deps, payments, mover };
   const create = new CreatePaymentUseCase(full);
   const sync = new SyncPaymentUseCase(full);

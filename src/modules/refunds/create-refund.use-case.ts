@@ -6,7 +6,16 @@ import { AppError } from '../../shared/errors';
 import type { Metrics } from '../../shared/metrics';
 import type { OutboxRepository } from '../events';
 import type { IdempotencyRecord, IdempotencyStore } from '../idempotency';
-import { callProvider, findVisiblePayment, providerFailure, unexpectedState, type Payment, type PaymentMover, type PaymentRepository } from '../payments';
+import {
+  callProvider,
+  findVisiblePayment,
+  providerFailure,
+  serializePayment,
+  unexpectedState,
+  type Payment,
+  type PaymentMover,
+  type PaymentRepository,
+} from '../payments';
 import { applyRefundTotal } from './apply-refund-total';
 import type { Refund, RefundRepository } from './refund.repository';
 import type { CreateRefundBody } from './refund.schemas';
@@ -89,9 +98,9 @@ export class CreateRefundUseCase {
     return withTransaction(this.deps.sequelize, async (t) => {
       const payment: Payment = (await this.deps.payments.findById(refund.paymentId, t, { lock: true }))!;
       const saved = await this.deps.refunds.recordProviderAnswer(refund.id, answer, t);
-      await applyRefundTotal(this.deps, payment, { source: 'api' }, t);
+      const updated = await applyRefundTotal(this.deps, payment, { source: 'api' }, t);
       if (saved.status === 'failed') {
-        await this.deps.outbox.append('refund.failed', payment.id, { refund_id: saved.id, amount: saved.amount, reason: saved.failureReason }, t);
+        await this.deps.outbox.append('refund.failed', payment, { refund_id: saved.id, amount: saved.amount, reason: saved.failureReason, payment: serializePayment(updated) }, t);
       }
       return saved;
     });

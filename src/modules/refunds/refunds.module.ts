@@ -3,7 +3,7 @@ import type { Sequelize } from 'sequelize';
 import type { PaymentProvider } from '../../providers/payment-provider';
 import { Sql } from '../../shared/db/sql';
 import type { Metrics } from '../../shared/metrics';
-import { OutboxRepository } from '../events';
+import type { OutboxRepository } from '../events';
 import type { IdempotencyStore } from '../idempotency';
 import type { PaymentsModule } from '../payments';
 import { CreateRefundUseCase } from './create-refund.use-case';
@@ -21,6 +21,7 @@ export function createRefundsModule(deps: {
   idempotency: IdempotencyStore;
   metrics: Metrics;
   payments: PaymentsModule;
+  outbox: OutboxRepository;
 }): RefundsModule {
   const sql = new Sql(deps.sequelize);
   const refunds = new RefundRepository(sql);
@@ -29,7 +30,7 @@ export function createRefundsModule(deps: {
     payments: deps.payments.payments,
     refunds,
     mover: deps.payments.mover,
-    outbox: new OutboxRepository(sql),
+    outbox: deps.outbox,
     provider: deps.provider,
     idempotency: deps.idempotency,
     metrics: deps.metrics,

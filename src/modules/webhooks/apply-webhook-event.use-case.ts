@@ -1,4 +1,5 @@
 import type { Sequelize } from 'sequelize';
+import { nextAttemptDelay } from '../../shared/backoff';
 import { withTransaction } from '../../shared/db/database';
 import { logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
@@ -19,15 +20,6 @@ export interface ApplyDeps {
   sync: SyncPaymentUseCase;
   metrics: Metrics;
   maxAttempts: number;
-}
-
-const BASE_BACKOFF_MS = 1_000;
-const MAX_BACKOFF_MS = 60 * 60 * 1_000;
-
-/** Exponential backoff with full jitter: 1 s, 2 s, 4 s ... capped at an hour. */
-export function nextAttemptDelay(attempts: number, random = Math.random): number {
-  const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, attempts - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Sequelize } from 'sequelize';
 import type { Config } from '../../shared/config';
 import { Sql } from '../../shared/db/sql';
 import type { Metrics } from '../../shared/metrics';
-import { OutboxRepository } from '../events';
+import type { OutboxRepository } from '../events';
 import type { PaymentsModule } from '../payments';
 import { RefundRepository } from '../refunds';
 import { ApplyWebhookEventUseCase } from './apply-webhook-event.use-case';
@@ -28,6 +28,7 @@ export function createWebhooksModule(deps: {
   sequelize: Sequelize;
   metrics: Metrics;
   payments: PaymentsModule;
+  outbox: OutboxRepository;
 }): WebhooksModule {
   const sql = new Sql(deps.sequelize);
   const events = new WebhookEventRepository(sql);
@@ -37,7 +38,7 @@ export function createWebhooksModule(deps: {
     payments: deps.payments.payments,
     mover: deps.payments.mover,
     refunds: new RefundRepository(sql),
-    outbox: new OutboxRepository(sql),
+    outbox: deps.outbox,
     sync: deps.payments.sync,
     metrics: deps.metrics,
     maxAttempts: deps.config.webhooks.maxAttempts,

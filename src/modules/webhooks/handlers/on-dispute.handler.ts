@@ -31,6 +31,6 @@ export const onDispute: EventHandler = async (dispute, ctx) => {
     },
     ctx.t,
   );
-  if (firstNews) await ctx.outbox.append('payment.disputed', payment.id, { payment: serializePayment(updated), dispute_id: dispute.id }, ctx.t);
+  if (firstNews) await ctx.outbox.append('payment.disputed', updated, { payment: serializePayment(updated), dispute_id: dispute.id }, ctx.t);
   return processed(firstNews ? 'dispute_opened' : 'dispute_updated', updated);
 };

@@ -1,3 +1,4 @@
+import { serializePayment } from '../../payments';
 import { applyRefundTotal, type ProviderRefundFacts, type RefundStatus } from '../../refunds';
 import { findEventPayment, intentIdOf, paymentIdFromMetadata } from './find-event-payment';
 import { ignored, processed, type EventHandler, type StripeObject } from './handler.types';
@@ -27,7 +28,12 @@ export const onRefund: EventHandler = async (refund, ctx) => {
   const row = await ctx.refunds.upsertFromProvider(payment.id, facts, ctx.source, ctx.t);
   const updated = await applyRefundTotal(ctx, payment, { source: ctx.source, eventId: ctx.eventId }, ctx.t);
   if (row.status === 'failed' && ctx.eventType === 'refund.failed') {
-    await ctx.outbox.append('refund.failed', payment.id, { refund_id: row.id, provider_refund_id: row.providerRefundId, amount: row.amount }, ctx.t);
+    await ctx.outbox.append(
+      'refund.failed',
+      updated,
+      { refund_id: row.id, provider_refund_id: row.providerRefundId, amount: row.amount, payment: serializePayment(updated) },
+      ctx.t,
+    );
   }
   return processed('refund_recorded', updated);
 };

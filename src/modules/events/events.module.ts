@@ -1,0 +1,74 @@
+import type { Router } from 'express';
+import type { Redis } from 'ioredis';
+import { Gauge } from 'prom-client';
+import type { Sequelize } from 'sequelize';
+import type { Config } from '../../shared/config';
+import { Sql } from '../../shared/db/sql';
+import type { Metrics } from '../../shared/metrics';
+import { PollingWorker } from '../../shared/polling-worker';
+import { DeliverEventsUseCase } from './deliver-events.use-case';
+import { DELIVERY_STATES, DeliveryRepository } from './delivery.repository';
+import { eventDeliveriesAdminRouter } from './event-deliveries.admin';
+import { OutboxRepository, type EventSubject } from './outbox.repository';
+import { ORDER_SERVICE_TARGET, STREAM_TARGET, webhookTarget, type DeliveryTarget } from './targets/delivery-target';
+import { createDeliveryClient, OrderServiceTarget, SignedWebhookTarget } from './targets/http.targets';
+import { InMemoryStreamTarget, RedisStreamTarget } from './targets/stream.target';
+
+const BATCH_SIZE = 50;
+
+export interface EventsModule {
+  outbox: OutboxRepository;
+  deliveries: DeliveryRepository;
+  dispatcher: PollingWorker;
+  adminRouter: Router;
+  /** Set when REDIS_URL is not: the in-process stand-in for the `payments:events` stream. */
+  inMemoryStream?: InMemoryStreamTarget;
+}
+
+/**
+ * The events this service emits: the outbox (written with each change), the targets it delivers to,
+ * and the dispatcher that delivers them at least once, in order per payment and target.
+ */
+export function createEventsModule(deps: {
+  config: Pick<Config, 'orderServiceUrl' | 'eventWebhookUrls' | 'eventWebhookSecret' | 'outbox'>;
+  sequelize: Sequelize;
+  redis?: Redis;
+  metrics: Metrics;
+}): EventsModule {
+  const { config } = deps;
+  const sql = new Sql(deps.sequelize);
+  const client = createDeliveryClient();
+  const inMemoryStream = deps.redis ? undefined : new InMemoryStreamTarget();
+  const targets = new Map<string, DeliveryTarget>([[STREAM_TARGET, deps.redis ? new RedisStreamTarget(deps.redis) : inMemoryStream!]]);
+  if (config.orderServiceUrl) targets.set(ORDER_SERVICE_TARGET, new OrderServiceTarget(client, config.orderServiceUrl));
+  for (const url of config.eventWebhookUrls) targets.set(webhookTarget(url), new SignedWebhookTarget(client, url, config.eventWebhookSecret!));
+
+  const targetsFor = (subject: EventSubject) =>
+    [...targets.keys()].filter((name) => name !== ORDER_SERVICE_TARGET || subject.orderId !== null);
+  const outbox = new OutboxRepository(sql, targetsFor);
+  const deliveries = new DeliveryRepository(sql);
+  const deliver = new DeliverEventsUseCase({
+    deliveries,
+    targets: (name) => targets.get(name),
+    metrics: deps.metrics,
+    maxAttempts: config.outbox.maxAttempts,
+  });
+  const dispatcher = new PollingWorker('outbox', config.outbox.workerIntervalMs, async () => {
+    const batch = await deliveries.claimDue(BATCH_SIZE);
+    for (const delivery of batch) await deliver.execute(delivery);
+    return batch.length;
+  });
+
+  new Gauge({
+    name: 'outbox_deliveries_stored',
+    help: 'Event deliveries by state (dead ones need an admin re-send)',
+    labelNames: ['state'],
+    registers: [deps.metrics.registry],
+    async collect() {
+      const counts = await deliveries.countByState().catch(() => ({}) as Record<string, number>);
+      for (const state of DELIVERY_STATES) this.set({ state }, counts[state] ?? 0);
+    },
+  });
+
+  return { outbox, deliveries, dispatcher, adminRouter: eventDeliveriesAdminRouter(deliveries, dispatcher), inMemoryStream };
+}
