@@ -45,6 +45,7 @@ export function createApp(c: Container): Express {
   app.use('/v1/admin', requireAdmin);
   app.use('/v1/admin/webhook-events', c.webhooks.adminRouter);
   app.use('/v1/admin/event-deliveries', c.events.adminRouter);
+  app.use('/v1/admin/analytics', c.analytics.router);
   if (c.simulate) app.use('/v1/test', simulateRouter(c.simulate));
 
   app.use(routeNotFound);

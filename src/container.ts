@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
+import { createAnalyticsModule, type AnalyticsModule } from './modules/analytics';
 import { createEventsModule, type EventsModule } from './modules/events';
 import { IdempotencyStore } from './modules/idempotency';
 import { createPaymentsModule, type PaymentsModule } from './modules/payments';
@@ -31,6 +32,7 @@ export interface Container extends Infrastructure {
   payments: PaymentsModule;
   webhooks: WebhooksModule;
   refunds: RefundsModule;
+  analytics: AnalyticsModule;
   /** Absent in production: POST /v1/test/simulate does not exist there. */
   simulate?: SimulateUseCase;
 }
@@ -58,5 +60,16 @@ export function buildContainer(infra: Infrastructure): Container {
 
   const refunds = createRefundsModule({ sequelize, provider, idempotency, metrics, payments, outbox: events.outbox });
 
-  return { ...infra, metrics, verifier: new JwtVerifier(config.jwt), idempotency, events, payments, webhooks, refunds, simulate };
+  return {
+    ...infra,
+    metrics,
+    verifier: new JwtVerifier(config.jwt),
+    idempotency,
+    events,
+    payments,
+    webhooks,
+    refunds,
+    analytics: createAnalyticsModule({ sequelize }),
+    simulate,
+  };
 }

@@ -24,12 +24,26 @@ describe('docs, metrics and readiness', () => {
       '/v1/admin/webhook-events',
       '/v1/admin/webhook-events/{id}/replay',
       '/v1/test/simulate',
+      '/v1/admin/analytics',
+      '/v1/admin/event-deliveries',
+      '/v1/admin/event-deliveries/{id}/resend',
       '/health',
       '/ready',
       '/metrics',
     ]);
     expect(res.body.components.schemas.CreatePayment.additionalProperties).to.equal(false);
     expect(res.body.paths['/v1/payments/{id}/refunds']).to.have.keys('post', 'get');
+  });
+
+  it('when the admin endpoints are called through the app, then they are served to admins and refused to customers', async () => {
+    const admin = bearer(tokenFor('admin_docs', 'admin'));
+    const customer = bearer(tokenFor(newUserId()));
+    for (const path of ['/v1/admin/analytics', '/v1/admin/event-deliveries', '/v1/admin/webhook-events']) {
+      expect((await request(t.app).get(path).set(admin)).status, path).to.equal(200);
+      expect((await request(t.app).get(path).set(customer)).status, path).to.equal(403);
+    }
+    const analytics = await request(t.app).get('/v1/admin/analytics?from=2001-01-01T00:00:00Z&to=2001-01-02T00:00:00Z').set(admin);
+    expect(analytics.body).to.include({ object: 'analytics' });
   });
 
   it('when /docs is opened, then a page renders the contract', async () => {
