@@ -42,6 +42,7 @@ export function createApp(c: Container): Express {
   app.use('/v1', authenticate(c.verifier), rateLimit(c.config.rateLimitPerMinute, c.redis));
   app.use('/v1/payments/:id/refunds', c.refunds.router);
   app.use('/v1/payments', c.payments.router);
+  app.use('/v1/payment-methods', c.paymentMethods.router);
   app.use('/v1/admin', requireAdmin);
   app.use('/v1/admin/webhook-events', c.webhooks.adminRouter);
   app.use('/v1/admin/event-deliveries', c.events.adminRouter);

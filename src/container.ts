@@ -3,6 +3,7 @@ import type { Sequelize } from 'sequelize';
 import { createAnalyticsModule, type AnalyticsModule } from './modules/analytics';
 import { createEventsModule, type EventsModule } from './modules/events';
 import { IdempotencyStore } from './modules/idempotency';
+import { createPaymentMethodsModule, type PaymentMethodsModule } from './modules/payment-methods';
 import { createPaymentsModule, type PaymentsModule } from './modules/payments';
 import { createRefundsModule, type RefundsModule } from './modules/refunds';
 import { SimulateUseCase } from './modules/simulate/simulate.use-case';
@@ -32,6 +33,7 @@ export interface Container extends Infrastructure {
   payments: PaymentsModule;
   webhooks: WebhooksModule;
   refunds: RefundsModule;
+  paymentMethods: PaymentMethodsModule;
   analytics: AnalyticsModule;
   /** Absent in production: POST /v1/test/simulate does not exist there. */
   simulate?: SimulateUseCase;
@@ -59,6 +61,7 @@ export function buildContainer(infra: Infrastructure): Container {
       : new SimulateUseCase({ payments: payments.payments, provider, webhooks, webhookSecret });
 
   const refunds = createRefundsModule({ sequelize, provider, idempotency, metrics, payments, outbox: events.outbox });
+  const paymentMethods = createPaymentMethodsModule({ config, sequelize, provider, idempotency, metrics });
 
   return {
     ...infra,
@@ -69,6 +72,7 @@ export function buildContainer(infra: Infrastructure): Container {
     payments,
     webhooks,
     refunds,
+    paymentMethods,
     analytics: createAnalyticsModule({ sequelize }),
     simulate,
   };

@@ -65,6 +65,63 @@ export interface CallOptions {
   idempotencyKey: string;
 }
 
+/** The provider's customer for one of our users: the holder of their saved payment methods. */
+export interface ProviderCustomer {
+  id: string;
+}
+
+export interface CreateCustomerInput {
+  /** Our user id; it rides along as `metadata.user_id` so the customer can be traced back. */
+  userId: string;
+}
+
+/** Stripe's SetupIntent statuses. */
+export type SetupIntentStatus =
+  | 'requires_payment_method'
+  | 'requires_confirmation'
+  | 'requires_action'
+  | 'processing'
+  | 'canceled'
+  | 'succeeded';
+
+/** A SetupIntent: what the browser confirms (with its client secret) to save a card on a customer. */
+export interface ProviderSetupIntent {
+  id: string;
+  status: SetupIntentStatus;
+  clientSecret: string;
+  customerId: string | null;
+}
+
+/** What a card shows of itself: never the number, only what a customer needs to recognise it. */
+export interface ProviderCardDetails {
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+}
+
+/** A payment method as the provider holds it; `customerId` is null once detached (or never attached). */
+export interface ProviderPaymentMethod {
+  id: string;
+  type: string;
+  customerId: string | null;
+  /** Null for payment methods that are not cards. */
+  card: ProviderCardDetails | null;
+  created: Date;
+}
+
+/** One page of a customer's cards, newest first, as the provider lists them. */
+export interface ProviderCardPage {
+  data: ProviderPaymentMethod[];
+  hasMore: boolean;
+}
+
+export interface ListCardsOptions {
+  /** 1 to 100, as Stripe's lists. */
+  limit: number;
+  startingAfter?: string;
+}
+
 export interface PaymentProvider {
   readonly name: 'stripe' | 'mock';
   createPaymentIntent(input: CreateIntentInput, options: CallOptions): Promise<ProviderPaymentIntent>;
@@ -72,6 +129,13 @@ export interface PaymentProvider {
   cancelPaymentIntent(id: string, options: CallOptions): Promise<ProviderPaymentIntent>;
   retrievePaymentIntent(id: string): Promise<ProviderPaymentIntent>;
   createRefund(input: CreateRefundInput, options: CallOptions): Promise<ProviderRefund>;
+  createCustomer(input: CreateCustomerInput, options: CallOptions): Promise<ProviderCustomer>;
+  /** A SetupIntent for saving a card on `customerId` for later off-session payments. */
+  createSetupIntent(customerId: string, options: CallOptions): Promise<ProviderSetupIntent>;
+  listCards(customerId: string, options: ListCardsOptions): Promise<ProviderCardPage>;
+  /** Throws ProviderRejectedError `resource_missing` for an id the provider does not know. */
+  retrievePaymentMethod(id: string): Promise<ProviderPaymentMethod>;
+  detachPaymentMethod(id: string, options: CallOptions): Promise<ProviderPaymentMethod>;
   /** True when the provider answers; used by /ready. */
   ping(): Promise<boolean>;
 }

@@ -31,7 +31,7 @@ export async function startTestDatabase(): Promise<Sequelize> {
   await migrate(sequelize, { lock: !embedded });
   if (!embedded && !runDatabase) {
     await sequelize.query(
-      'TRUNCATE payments, payment_status_history, idempotency_keys, refunds, outbox_events, webhook_events RESTART IDENTITY CASCADE',
+      'TRUNCATE payments, payment_status_history, idempotency_keys, refunds, outbox_events, webhook_events, provider_customers RESTART IDENTITY CASCADE',
     );
   }
   return sequelize;

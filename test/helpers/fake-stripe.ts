@@ -5,6 +5,7 @@ import express from 'express';
 import paymentIntentFixture from '../fixtures/stripe/objects/payment_intent.json';
 import refundFixture from '../fixtures/stripe/objects/refund.json';
 import { outcomeForPaymentMethod } from '../../src/providers/mock/mock-outcomes';
+import { FakeStripeWallet, type StripeObject } from './fake-stripe-wallet';
 
 /** One request the fake received, as Stripe would log it. */
 export interface FakeStripeCall {
@@ -12,22 +13,35 @@ export interface FakeStripeCall {
   path: string;
   idempotencyKey?: string;
   body: Record<string, unknown>;
+  query: Record<string, unknown>;
 }
 
-type Fault = { kind: 'status'; status: number } | { kind: 'delay'; ms: number } | { kind: 'reset' };
+/** The error body of a failure the fake is told to answer with (default: a bare api_error). */
+export interface FakeStripeError {
+  type: string;
+  code?: string;
+  message?: string;
+}
+
+type Fault = ({ kind: 'status'; status: number; error?: FakeStripeError } | { kind: 'delay'; ms: number } | { kind: 'reset' }) & {
+  /** Only a request to a matching path takes the fault; others pass it by. */
+  path?: RegExp;
+};
 type Intent = Record<string, unknown> & { id: string; status: string };
 
 const stripeId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
 
 /**
- * A small stateful fake of Stripe's PaymentIntents API, spoken to by the real `stripe` SDK through
- * STRIPE_API_URL. It honours Idempotency-Key the way Stripe does (same key, same answer) and can be
- * told to fail the next calls (5xx, slow, connection reset) after or before doing the work.
+ * A small stateful fake of Stripe's PaymentIntents and Refunds APIs, and of Customers, SetupIntents
+ * and card PaymentMethods (`wallet`), spoken to by the real `stripe` SDK through STRIPE_API_URL. It
+ * honours Idempotency-Key the way Stripe does (same key, same answer) and can be told to fail the
+ * next calls (5xx, slow, connection reset) after or before doing the work.
  */
 export class FakeStripe {
   readonly calls: FakeStripeCall[] = [];
   readonly intents = new Map<string, Intent>();
   readonly refunds = new Map<string, Record<string, unknown>>();
+  readonly wallet = new FakeStripeWallet();
   private readonly replies = new Map<string, { status: number; body: unknown }>();
   private readonly faults: Fault[] = [];
   private server?: Server;
@@ -38,11 +52,20 @@ export class FakeStripe {
     const app = express();
     app.use(express.urlencoded({ extended: true }));
     app.use((req, res, next) => {
-      const call: FakeStripeCall = { method: req.method, path: req.path, idempotencyKey: req.get('Idempotency-Key'), body: req.body ?? {} };
+      const call: FakeStripeCall = {
+        method: req.method,
+        path: req.path,
+        idempotencyKey: req.get('Idempotency-Key'),
+        body: req.body ?? {},
+        query: { ...req.query },
+      };
       this.calls.push(call);
-      const fault = this.faults.shift();
+      const index = this.faults.findIndex((f) => !f.path || f.path.test(req.path));
+      const fault = index >= 0 ? this.faults.splice(index, 1)[0] : undefined;
       if (fault?.kind === 'reset') return req.socket.destroy();
-      if (fault?.kind === 'status') return res.status(fault.status).json({ error: { type: 'api_error', message: 'Fake Stripe failure' } });
+      if (fault?.kind === 'status') {
+        return res.status(fault.status).json({ error: { message: 'Fake Stripe failure', ...(fault.error ?? { type: 'api_error' }) } });
+      }
       const proceed = () => {
         const replay = call.idempotencyKey ? this.replies.get(call.idempotencyKey) : undefined;
         if (replay) return res.status(replay.status).set('Idempotent-Replayed', 'true').json(replay.body);
@@ -130,6 +153,8 @@ export class FakeStripe {
       res.json(refund);
     });
 
+    app.use(this.wallet.routes());
+
     app.get('/v1/payment_intents/:id', (req, res) => {
       const intent = this.intents.get(req.params.id);
       if (!intent) return missing(res, req.params.id);
@@ -147,9 +172,17 @@ export class FakeStripe {
     return this;
   }
 
-  /** The next `count` requests answer this HTTP status without doing anything. */
-  failNext(count: number, status = 500): void {
-    for (let i = 0; i < count; i += 1) this.faults.push({ kind: 'status', status });
+  /**
+   * The next `count` requests (to `path` only, if given) answer this HTTP status, with `error` as
+   * the error body if given, without doing anything.
+   */
+  failNext(count: number, status = 500, options: { error?: FakeStripeError; path?: RegExp } = {}): void {
+    for (let i = 0; i < count; i += 1) this.faults.push({ kind: 'status', status, ...options });
+  }
+
+  /** A card saved on `customerId`, as Stripe.js confirming the customer's SetupIntent would leave it. */
+  attachCard(customerId: string, pmId = 'pm_card_visa'): StripeObject {
+    return this.wallet.attachCard(customerId, pmId);
   }
 
   /** The next request does its work only after `ms` (longer than the SDK timeout means an unknown outcome). */

@@ -1,21 +1,8 @@
-/** Path items of /openapi.json. Keep in step with the routers and ../shared/API.md. */
+import { error, idempotencyKey, json, listOf, ref } from './openapi.helpers';
+import { paymentMethodPaths } from './openapi.payment-methods';
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-export const listOf = (name: string) => ({
-  type: 'object',
-  properties: { object: { type: 'string', enum: ['list'] }, data: { type: 'array', items: ref(name) }, has_more: { type: 'boolean' } },
-});
-const json = (schema: object) => ({ content: { 'application/json': { schema } } });
-const error = (description: string) => ({ description, ...json(ref('Error')) });
+// Path items of /openapi.json. Keep in step with the routers and ../shared/API.md.
 
-const idempotencyKey = {
-  name: 'Idempotency-Key',
-  in: 'header',
-  required: false,
-  schema: { type: 'string', maxLength: 255 },
-  description:
-    'Scope (user, key), kept 24 h. Same key + same body replays the original answer with Idempotent-Replayed: true; another body answers 422; a key still running answers 409.',
-};
 const paymentId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 
 const commonErrors = {
@@ -112,6 +99,7 @@ export const paths: Record<string, unknown> = {
       responses: { 200: { description: 'Refunds', ...json(listOf('Refund')) }, ...commonErrors },
     },
   },
+  ...paymentMethodPaths,
   '/v1/webhooks/stripe': {
     post: {
       summary: 'Stripe webhook endpoint (no JWT; Stripe-Signature verified over the raw body)',

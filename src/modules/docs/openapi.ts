@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import type { Config } from '../../shared/config';
+import { createSetupIntentSchema } from '../payment-methods';
 import { paymentSchemas, PAYMENT_STATUSES } from '../payments';
 import { createRefundSchema } from '../refunds';
 import { simulateSchema } from '../simulate/simulate.routes';
-import { listOf, paths } from './openapi.paths';
+import { listOf } from './openapi.helpers';
+import { paths } from './openapi.paths';
 
 const toSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' });
 
@@ -41,6 +43,9 @@ export function buildOpenApiDocument(config: Pick<Config, 'publicUrl' | 'port'>)
         Refund: refundSchema,
         EventDelivery: eventDeliverySchema,
         CreateRefund: toSchema(createRefundSchema),
+        PaymentMethod: paymentMethodSchema,
+        SetupIntent: setupIntentSchema,
+        CreateSetupIntent: toSchema(createSetupIntentSchema),
         Error: errorSchema,
       },
     },
@@ -109,6 +114,33 @@ const refundSchema = {
     source: { type: 'string', enum: ['api', 'webhook', 'simulate', 'reconcile', 'admin'] },
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
+  },
+};
+
+const paymentMethodSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', example: 'pm_1Pgc75B7WZ01zgkW', description: "The provider's PaymentMethod id" },
+    object: { type: 'string', enum: ['payment_method'] },
+    brand: { type: 'string', example: 'visa' },
+    last4: { type: 'string', example: '4242' },
+    exp_month: { type: 'integer', example: 12 },
+    exp_year: { type: 'integer', example: 2030 },
+    created_at: { type: 'string', format: 'date-time' },
+  },
+};
+
+const setupIntentSchema = {
+  type: 'object',
+  properties: {
+    object: { type: 'string', enum: ['setup_intent'] },
+    id: { type: 'string', example: 'seti_...' },
+    client_secret: { type: 'string', example: 'seti_..._secret_...', description: 'For Stripe.js confirmCardSetup' },
+    status: {
+      type: 'string',
+      enum: ['requires_payment_method', 'requires_confirmation', 'requires_action', 'processing', 'canceled', 'succeeded'],
+    },
+    publishable_key: { type: 'string', nullable: true, description: 'STRIPE_PUBLISHABLE_KEY with Stripe; null with the mock' },
   },
 };
 

@@ -59,3 +59,41 @@ export function randomFailure(random: () => number): MockOutcome {
   }
   return RANDOM_FAILURES[0].outcome;
 }
+
+/** The card behind one of Stripe's test PaymentMethods, as a saved card shows it. */
+export interface TestCard {
+  brand: string;
+  last4: string;
+  funding: 'credit' | 'debit';
+}
+
+// The last four digits of the test card numbers each test PaymentMethod stands for
+// (https://docs.stripe.com/testing#cards); bank debits are not cards and are left out.
+const TEST_CARDS: Record<string, TestCard> = {
+  pm_card_visa: { brand: 'visa', last4: '4242', funding: 'credit' },
+  pm_card_visa_debit: { brand: 'visa', last4: '5556', funding: 'debit' },
+  pm_card_mastercard: { brand: 'mastercard', last4: '4444', funding: 'credit' },
+  pm_card_amex: { brand: 'amex', last4: '0005', funding: 'credit' },
+  pm_card_discover: { brand: 'discover', last4: '1117', funding: 'credit' },
+  pm_card_us: { brand: 'visa', last4: '4242', funding: 'credit' },
+  pm_card_chargeDeclined: { brand: 'visa', last4: '0002', funding: 'credit' },
+  pm_card_chargeDeclinedInsufficientFunds: { brand: 'visa', last4: '9995', funding: 'credit' },
+  pm_card_chargeDeclinedFraudulent: { brand: 'visa', last4: '0019', funding: 'credit' },
+  pm_card_chargeDeclinedLostCard: { brand: 'visa', last4: '9987', funding: 'credit' },
+  pm_card_chargeDeclinedStolenCard: { brand: 'visa', last4: '9979', funding: 'credit' },
+  pm_card_chargeDeclinedExpiredCard: { brand: 'visa', last4: '0069', funding: 'credit' },
+  pm_card_chargeDeclinedIncorrectCvc: { brand: 'visa', last4: '0127', funding: 'credit' },
+  pm_card_chargeDeclinedProcessingError: { brand: 'visa', last4: '0119', funding: 'credit' },
+  pm_card_authenticationRequired: { brand: 'visa', last4: '3184', funding: 'credit' },
+  pm_card_threeDSecure2Required: { brand: 'visa', last4: '3220', funding: 'credit' },
+  pm_card_authenticationRequiredOnSetup: { brand: 'visa', last4: '3155', funding: 'credit' },
+};
+
+/**
+ * The card a test PaymentMethod saves. Test mode takes any future expiry: December, a few years
+ * ahead of now, so a saved test card never expires under the mock or the tests.
+ */
+export function testCardFor(paymentMethod: string): (TestCard & { expMonth: number; expYear: number }) | undefined {
+  const card = TEST_CARDS[paymentMethod];
+  return card && { ...card, expMonth: 12, expYear: new Date().getUTCFullYear() + 4 };
+}

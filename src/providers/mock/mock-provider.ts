@@ -1,18 +1,25 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { toProviderIntent } from '../stripe/stripe-mappers';
+import { toProviderIntent, toProviderPaymentMethod, toProviderSetupIntent } from '../stripe/stripe-mappers';
 import {
   ProviderDeclinedError,
   ProviderRejectedError,
   type CallOptions,
+  type CreateCustomerInput,
   type CreateIntentInput,
   type CreateRefundInput,
+  type ListCardsOptions,
+  type ProviderCardPage,
+  type ProviderCustomer,
+  type ProviderPaymentMethod,
   type ProviderRefund,
+  type ProviderSetupIntent,
   type IntentStatus,
   type PaymentProvider,
   type ProviderPaymentIntent,
 } from '../payment-provider';
 import { outcomeForPaymentMethod, randomFailure, type MockOutcome } from './mock-outcomes';
+import { MockWallet } from './mock-wallet';
 import {
   buildCharge,
   buildDispute,
@@ -37,7 +44,7 @@ export interface MockProviderOptions {
 type Stored = { pi: StripeObject; refunds: StripeObject[]; refundedBefore: number };
 // A copy, so an answer cached for an idempotency key does not change when the intent moves later.
 const snapshot = (pi: StripeObject): ProviderPaymentIntent => toProviderIntent(structuredClone(pi) as never);
-type Cached = { ok: true; value: unknown } | { ok: false; error: unknown };
+const paymentMethodOf = (pm: StripeObject): ProviderPaymentMethod => toProviderPaymentMethod(structuredClone(pm) as never);
 
 const EVENT_FOR_STATUS: Partial<Record<IntentStatus, string>> = {
   succeeded: 'payment_intent.succeeded',
@@ -55,7 +62,9 @@ export class MockProvider implements PaymentProvider {
   readonly name = 'mock' as const;
   readonly events = new EventEmitter();
   private readonly intents = new Map<string, Stored>();
-  private readonly idempotency = new Map<string, Cached>();
+  // The call's promise, not its result: a second call with the key while the first runs gets the same answer.
+  private readonly idempotency = new Map<string, Promise<unknown>>();
+  private readonly wallet = new MockWallet();
   private readonly random: () => number;
   private capture?: StripeObject[];
 
@@ -112,6 +121,39 @@ export class MockProvider implements PaymentProvider {
       });
       return { id: refund.id, status: 'succeeded' as const, amount: input.amount, failureReason: null };
     });
+  }
+
+  createCustomer(input: CreateCustomerInput, options: CallOptions): Promise<ProviderCustomer> {
+    return this.idempotent(options.idempotencyKey, async () => ({ id: this.wallet.createCustomer(input.userId).id }));
+  }
+
+  createSetupIntent(customerId: string, options: CallOptions): Promise<ProviderSetupIntent> {
+    return this.idempotent(options.idempotencyKey, async () =>
+      toProviderSetupIntent(structuredClone(this.wallet.createSetupIntent(customerId)) as never),
+    );
+  }
+
+  async listCards(customerId: string, options: ListCardsOptions): Promise<ProviderCardPage> {
+    await this.latency();
+    const page = this.wallet.listCards(customerId, options);
+    return { data: page.data.map(paymentMethodOf), hasMore: page.hasMore };
+  }
+
+  async retrievePaymentMethod(id: string): Promise<ProviderPaymentMethod> {
+    await this.latency();
+    return paymentMethodOf(this.wallet.retrievePaymentMethod(id));
+  }
+
+  detachPaymentMethod(id: string, options: CallOptions): Promise<ProviderPaymentMethod> {
+    return this.idempotent(options.idempotencyKey, async () => paymentMethodOf(this.wallet.detachPaymentMethod(id)));
+  }
+
+  /**
+   * Mock only, for tests: what the browser confirming a SetupIntent with Stripe.js does, i.e. a card
+   * (the one `paymentMethod`, a test PaymentMethod, stands for) saved on the intent's customer.
+   */
+  simulateSetupSucceeded(setupIntentId: string, paymentMethod = 'pm_card_visa'): ProviderPaymentMethod {
+    return paymentMethodOf(this.wallet.setupSucceeded(setupIntentId, paymentMethod));
   }
 
   async ping(): Promise<boolean> {
@@ -245,19 +287,11 @@ export class MockProvider implements PaymentProvider {
   /** Same key, same answer (errors included), as Stripe's idempotency keys. */
   private async idempotent<T>(key: string, fn: () => Promise<T>): Promise<T> {
     await this.latency();
-    const cached = this.idempotency.get(key);
-    if (cached) {
-      if (cached.ok) return cached.value as T;
-      throw cached.error;
-    }
-    try {
-      const value = await fn();
-      this.idempotency.set(key, { ok: true, value });
-      return value;
-    } catch (error) {
-      this.idempotency.set(key, { ok: false, error });
-      throw error;
-    }
+    const cached = this.idempotency.get(key) as Promise<T> | undefined;
+    if (cached) return cached;
+    const answer = fn();
+    this.idempotency.set(key, answer);
+    return answer;
   }
 
   private async latency(): Promise<void> {

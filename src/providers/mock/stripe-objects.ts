@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IntentStatus, PaymentError } from '../payment-provider';
+import type { TestCard } from './mock-outcomes';
 
 /**
  * Builders for Stripe-shaped objects (see test/fixtures/stripe/objects): the mock provider keeps its
@@ -127,6 +128,66 @@ export function buildDispute(pi: StripeObject, status = 'needs_response'): Strip
     payment_intent: pi.id,
     reason: 'fraudulent',
     status,
+  };
+}
+
+/** A Customer (test/fixtures/stripe/objects/customer.json), carrying our user id in its metadata. */
+export function buildCustomer(userId: string): StripeObject {
+  return {
+    id: stripeId('cus'),
+    object: 'customer',
+    created: now(),
+    email: null,
+    invoice_settings: { default_payment_method: null },
+    livemode: false,
+    metadata: { user_id: userId },
+    name: null,
+  };
+}
+
+/** A SetupIntent for saving a card on `customer` for off-session use, waiting for the browser. */
+export function buildSetupIntent(customer: string): StripeObject {
+  const id = stripeId('seti');
+  return {
+    id,
+    object: 'setup_intent',
+    allowed_payment_method_types: ['card'],
+    cancellation_reason: null,
+    client_secret: `${id}_secret_${randomBytes(12).toString('hex')}`,
+    created: now(),
+    customer,
+    last_setup_error: null,
+    livemode: false,
+    metadata: {},
+    next_action: null,
+    payment_method: null,
+    payment_method_types: ['card'],
+    status: 'requires_payment_method',
+    usage: 'off_session',
+  };
+}
+
+/** A card PaymentMethod (test/fixtures/stripe/objects/payment_method.json) saved on `customer`. */
+export function buildCardPaymentMethod(customer: string, card: TestCard & { expMonth: number; expYear: number }): StripeObject {
+  return {
+    id: stripeId('pm'),
+    object: 'payment_method',
+    allow_redisplay: 'always',
+    billing_details: { address: null, email: null, name: null, phone: null },
+    card: {
+      brand: card.brand,
+      country: 'US',
+      display_brand: card.brand,
+      exp_month: card.expMonth,
+      exp_year: card.expYear,
+      funding: card.funding,
+      last4: card.last4,
+    },
+    created: now(),
+    customer,
+    livemode: false,
+    metadata: {},
+    type: 'card',
   };
 }
 

@@ -5,13 +5,19 @@ import {
   ProviderRejectedError,
   ProviderUnavailableError,
   type CallOptions,
+  type CreateCustomerInput,
   type CreateIntentInput,
   type CreateRefundInput,
+  type ListCardsOptions,
+  type ProviderCardPage,
+  type ProviderCustomer,
+  type ProviderPaymentMethod,
   type ProviderRefund,
   type PaymentProvider,
   type ProviderPaymentIntent,
+  type ProviderSetupIntent,
 } from '../payment-provider';
-import { toProviderIntent, toProviderRefund } from './stripe-mappers';
+import { toProviderIntent, toProviderPaymentMethod, toProviderRefund, toProviderSetupIntent } from './stripe-mappers';
 
 /** Builds the SDK client: explicit timeout, network retries, and STRIPE_API_URL for a local fake or simulator. */
 export function createStripeClient(stripe: Config['stripe']): Stripe {
@@ -88,14 +94,58 @@ export class StripeProvider implements PaymentProvider {
     }
   }
 
+  async createCustomer(input: CreateCustomerInput, options: CallOptions): Promise<ProviderCustomer> {
+    const customer = await this.attempt(() =>
+      this.stripe.customers.create({ metadata: { user_id: input.userId } }, { idempotencyKey: options.idempotencyKey }),
+    );
+    return { id: customer.id };
+  }
+
+  async createSetupIntent(customerId: string, options: CallOptions): Promise<ProviderSetupIntent> {
+    const si = await this.attempt(() =>
+      this.stripe.setupIntents.create(
+        // off_session: the card is saved to be charged later without the customer present. Cards only;
+        // the SDK's API version (2026-10-28) names the list `allowed_payment_method_types`.
+        { customer: customerId, usage: 'off_session', allowed_payment_method_types: ['card'] },
+        { idempotencyKey: options.idempotencyKey },
+      ),
+    );
+    return toProviderSetupIntent(si);
+  }
+
+  async listCards(customerId: string, options: ListCardsOptions): Promise<ProviderCardPage> {
+    const page = await this.attempt(() =>
+      this.stripe.paymentMethods.list({
+        customer: customerId,
+        type: 'card',
+        limit: options.limit,
+        ...(options.startingAfter ? { starting_after: options.startingAfter } : {}),
+      }),
+    );
+    return { data: page.data.map(toProviderPaymentMethod), hasMore: page.has_more };
+  }
+
+  async retrievePaymentMethod(id: string): Promise<ProviderPaymentMethod> {
+    return toProviderPaymentMethod(await this.attempt(() => this.stripe.paymentMethods.retrieve(id)));
+  }
+
+  async detachPaymentMethod(id: string, options: CallOptions): Promise<ProviderPaymentMethod> {
+    const pm = await this.attempt(() => this.stripe.paymentMethods.detach(id, {}, { idempotencyKey: options.idempotencyKey }));
+    return toProviderPaymentMethod(pm);
+  }
+
   async ping(): Promise<boolean> {
     // Reaching Stripe is not a readiness condition for us; the SDK is configured if we got here.
     return true;
   }
 
   private async call(fn: () => Promise<Stripe.PaymentIntent>): Promise<ProviderPaymentIntent> {
+    return toProviderIntent(await this.attempt(fn));
+  }
+
+  private async attempt<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return toProviderIntent(await fn());
+      return await fn();
     } catch (err) {
       throw translateStripeError(err);
     }
