@@ -2,21 +2,11 @@ import type { Transaction } from 'sequelize';
 import type { Sql } from '../../shared/db/sql';
 import { toWebhookEvent, type WebhookEvent, type WebhookEventRow, type WebhookEventState } from './webhook-event.model';
 
-export interface NewWebhookEvent {
-  id: string;
-  type: string;
-  providerCreated: number;
-  apiVersion: string | null;
-  livemode: boolean;
-  account: string | null;
-  objectId: string | null;
-  paymentId: string | null;
-  payload: string;
-  signatureVerified: boolean;
-  source: 'webhook' | 'simulate';
-  state: 'pending' | 'ignored';
-  outcome: string | null;
-}
+/** A verified event as first stored: queued for the worker, or already settled as ignored. */
+export type NewWebhookEvent = Omit<
+  WebhookEvent,
+  'state' | 'attempts' | 'nextAttemptAt' | 'lastError' | 'receivedAt' | 'processedAt'
+> & { state: 'pending' | 'ignored' };
 
 /** How long a claimed event stays claimed; a worker that died releases its events after this. */
 const CLAIM_LEASE_SECONDS = 60;
