@@ -27,6 +27,7 @@ interface KeyRow {
   request_fingerprint: string;
   locked_at: Date | null;
   lock_expired: boolean;
+  retention_over: boolean;
   recovery_point: RecoveryPoint;
   payment_id: string | null;
   resource_id: string | null;
@@ -53,37 +54,41 @@ export class IdempotencyStore {
     private readonly options: { lockTimeoutMs: number; ttlHours: number },
   ) {}
 
+  /** The common case (a new key) is one INSERT; only a key seen before is read and locked. */
   async begin(req: BeginRequest): Promise<BeginResult> {
     return withTransaction(this.sequelize, async (t) => {
-      // A key older than the retention window is a new key, even before the purge job removes it.
-      await this.sql.exec(
-        `DELETE FROM idempotency_keys WHERE user_id = :userId AND idempotency_key = :key
-           AND created_at < now() - make_interval(hours => :ttl)`,
-        { userId: req.userId, key: req.key, ttl: this.options.ttlHours },
-        t,
-      );
-      const [inserted] = await this.sql.returning<{ id: string }>(
-        `INSERT INTO idempotency_keys (user_id, idempotency_key, request_method, request_path, request_fingerprint, locked_at)
-         VALUES (:userId, :key, :method, :path, :fingerprint, now())
-         ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
-        { ...req },
-        t,
-      );
-      if (inserted) {
-        return { kind: 'proceed', record: { id: Number(inserted.id), resumed: false, recoveryPoint: 'started', paymentId: null, resourceId: null } };
-      }
+      const fresh = await this.insert(req, t);
+      if (fresh) return fresh;
       return this.resume(req, t);
     });
   }
 
+  private async insert(req: BeginRequest, t: Transaction): Promise<BeginResult | null> {
+    const [inserted] = await this.sql.returning<{ id: string }>(
+      `INSERT INTO idempotency_keys (user_id, idempotency_key, request_method, request_path, request_fingerprint, locked_at)
+       VALUES (:userId, :key, :method, :path, :fingerprint, now())
+       ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
+      { ...req },
+      t,
+    );
+    if (!inserted) return null;
+    return { kind: 'proceed', record: { id: Number(inserted.id), resumed: false, recoveryPoint: 'started', paymentId: null, resourceId: null } };
+  }
+
   private async resume(req: BeginRequest, t: Transaction): Promise<BeginResult> {
     const row = await this.sql.one<KeyRow>(
-      `SELECT *, locked_at < now() - make_interval(secs => :leaseSeconds) AS lock_expired
+      `SELECT *, locked_at < now() - make_interval(secs => :leaseSeconds) AS lock_expired,
+              created_at < now() - make_interval(hours => :ttl) AS retention_over
          FROM idempotency_keys WHERE user_id = :userId AND idempotency_key = :key FOR UPDATE`,
-      { userId: req.userId, key: req.key, leaseSeconds: this.options.lockTimeoutMs / 1000 },
+      { userId: req.userId, key: req.key, leaseSeconds: this.options.lockTimeoutMs / 1000, ttl: this.options.ttlHours },
       t,
     );
     if (!row) throw new AppError('idempotency_request_in_progress', 'A request with this Idempotency-Key is in progress');
+    if (row.retention_over) {
+      // Past the retention window the key is new again, even before the purge job removes the row.
+      await this.sql.exec(`DELETE FROM idempotency_keys WHERE id = :id`, { id: row.id }, t);
+      return (await this.insert(req, t))!;
+    }
     if (row.request_fingerprint !== req.fingerprint) {
       throw new AppError(
         'idempotency_key_reused',
