@@ -21,6 +21,11 @@ export interface FakeStripeError {
   type: string;
   code?: string;
   message?: string;
+  /** Stripe's other error fields (https://docs.stripe.com/api/errors), sent as given. */
+  decline_code?: string;
+  param?: string;
+  doc_url?: string;
+  payment_intent?: Record<string, unknown>;
 }
 
 type Fault = ({ kind: 'status'; status: number; error?: FakeStripeError } | { kind: 'delay'; ms: number } | { kind: 'reset' }) & {
