@@ -6,6 +6,8 @@ import {
   type CreateIntentInput,
   type CreateRefundInput,
   type ListCardsOptions,
+  type ListEventsOptions,
+  type ProviderEventPage,
   type ProviderCardPage,
   type ProviderCustomer,
   type ProviderPaymentMethod,
@@ -132,6 +134,18 @@ export class StripeProvider implements PaymentProvider {
   async detachPaymentMethod(id: string, options: CallOptions): Promise<ProviderPaymentMethod> {
     const pm = await this.attempt(() => this.stripe.paymentMethods.detach(id, {}, { idempotencyKey: options.idempotencyKey }));
     return toProviderPaymentMethod(pm);
+  }
+
+  async listEvents(options: ListEventsOptions = {}): Promise<ProviderEventPage> {
+    const page = await this.attempt(() =>
+      this.stripe.events.list({
+        limit: options.limit ?? 10,
+        ...(options.createdGte !== undefined ? { created: { gte: options.createdGte } } : {}),
+        ...(options.startingAfter ? { starting_after: options.startingAfter } : {}),
+        ...(options.deliverySuccess !== undefined ? { delivery_success: options.deliverySuccess } : {}),
+      }),
+    );
+    return { data: page.data as unknown as Array<Record<string, unknown>>, hasMore: page.has_more };
   }
 
   async ping(): Promise<boolean> {
