@@ -160,6 +160,11 @@ export class FakeStripe {
 
     app.use(this.wallet.routes());
 
+    // GET /v1/events: the fake keeps no events; the query is recorded in `calls` for assertions.
+    app.get('/v1/events', (_req, res) => {
+      res.json({ object: 'list', url: '/v1/events', has_more: false, data: [] });
+    });
+
     app.get('/v1/payment_intents/:id', (req, res) => {
       const intent = this.intents.get(req.params.id);
       if (!intent) return missing(res, req.params.id);

@@ -4,7 +4,7 @@ import { MockProvider } from '../../../src/providers/mock/mock-provider';
 import { ProviderRejectedError, type CreateIntentInput } from '../../../src/providers/payment-provider';
 import { bearer, newUserId, tokenFor } from '../../helpers/auth';
 import { rows, testDatabase } from '../../helpers/database';
-import { buildTestApp, type TestApp } from '../../helpers/test-app';
+import { buildTestApp, withFakeStripe, type TestApp } from '../../helpers/test-app';
 import { paymentRow } from '../../helpers/webhook-payments';
 
 /**
@@ -180,5 +180,40 @@ describe('the mock provider shared by replicas and kept across restarts (mock_* 
       expect(err).to.include({ code: 'parameter_invalid', param: 'amount' });
       expect(await rows("SELECT id FROM mock_payment_intents WHERE data->'metadata'->>'payment_id' = 'pay_kwd_2'")).to.have.length(0);
     });
+  });
+});
+
+describe('listEvents: the events a provider emitted, as Stripe\'s GET /v1/events lists them', () => {
+  it('when the mock lists its events, then newest first, paged with starting_after, filtered by created and delivery_success', async () => {
+    const mock = new MockProvider({ latencyMs: 0, successRate: 1 });
+    const since = Math.floor(Date.now() / 1000);
+    const pi = await mock.createPaymentIntent({ paymentId: 'pay_events_1', amount: 2000, currency: 'usd', metadata: {}, paymentMethod: 'pm_card_visa' }, { idempotencyKey: 'events-1' });
+    const all = await mock.listEvents({ limit: 100 });
+    expect(all.data.map((e) => e.type)).to.deep.equal(['payment_intent.succeeded', 'payment_intent.created']);
+    expect(all.hasMore).to.equal(false);
+
+    const first = await mock.listEvents({ limit: 1, createdGte: since });
+    expect(first).to.deep.include({ hasMore: true });
+    expect(first.data.map((e) => e.type)).to.deep.equal(['payment_intent.succeeded']);
+    const second = await mock.listEvents({ limit: 1, startingAfter: String(first.data[0].id) });
+    expect(second.data.map((e) => e.type)).to.deep.equal(['payment_intent.created']);
+    expect(await mock.listEvents({ createdGte: since + 3600 })).to.deep.equal({ data: [], hasMore: false });
+
+    await mock.recordDelivery(String(first.data[0].id), true);
+    expect((await mock.listEvents({ deliverySuccess: false })).data.map((e) => e.type)).to.deep.equal(['payment_intent.created']);
+    expect((await mock.listEvents({ deliverySuccess: true })).data.map((e) => (e.data as { object: { id: string } }).object.id)).to.deep.equal([pi.id]);
+  });
+
+  it('when the Stripe provider lists events, then it asks GET /v1/events with created[gte], delivery_success, limit and starting_after', async () => {
+    const stripe = await withFakeStripe();
+    try {
+      const { container } = buildTestApp({ fakeStripe: stripe });
+      const page = await container.provider.listEvents({ createdGte: 1_764_000_000, deliverySuccess: false, limit: 50, startingAfter: 'evt_1' });
+      expect(page).to.deep.equal({ data: [], hasMore: false });
+      const [call] = stripe.callsTo('GET', /^\/v1\/events$/);
+      expect(call.query).to.deep.equal({ 'created[gte]': '1764000000', delivery_success: 'false', limit: '50', starting_after: 'evt_1' });
+    } finally {
+      await stripe.stop();
+    }
   });
 });
