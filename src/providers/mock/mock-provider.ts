@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sequelize } from 'sequelize';
-import { checkAmount, type AmountUse } from '../../shared/money';
 import { toProviderIntent, toProviderPaymentMethod, toProviderSetupIntent } from '../stripe/stripe-mappers';
 import {
   ProviderDeclinedError,
@@ -25,6 +23,7 @@ import {
 } from '../payment-provider';
 import { outcomeForPaymentMethod, randomFailure, type MockOutcome } from './mock-outcomes';
 import { MockWallet } from './mock-wallet';
+import { answerOf, fingerprint, refuseAmount, unwrap } from './mock-answers';
 import { MemoryMockStore, type MockAnswer, type MockStore, type MockTx, type StoredIntent } from './mock-store';
 import { SqlMockStore } from './mock-sql-store';
 import { buildCharge, buildDispute, buildEvent, buildPaymentIntent, buildRefund, setIntentStatus, type StripeObject } from './stripe-objects';
@@ -53,7 +52,6 @@ interface Op {
 
 const snapshot = (pi: StripeObject): ProviderPaymentIntent => toProviderIntent(structuredClone(pi) as never);
 const paymentMethodOf = (pm: StripeObject): ProviderPaymentMethod => toProviderPaymentMethod(structuredClone(pm) as never);
-const fingerprint = (request: unknown): string => createHash('sha256').update(JSON.stringify(request)).digest('hex');
 
 const EVENT_FOR_STATUS: Partial<Record<IntentStatus, string>> = {
   succeeded: 'payment_intent.succeeded',
@@ -331,26 +329,4 @@ export class MockProvider implements PaymentProvider {
   private async latency(): Promise<void> {
     if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
   }
-}
-
-/** Stripe refuses amounts its currency rules forbid; the mock uses the service's one table for them. */
-function refuseAmount(amount: number, currency: string, use: AmountUse): void {
-  const problem = checkAmount(amount, currency, use);
-  if (problem) throw new ProviderRejectedError(problem.code, problem.message, 'amount');
-}
-
-async function answerOf(fn: () => Promise<StripeObject>): Promise<MockAnswer> {
-  try {
-    return { kind: 'ok', value: await fn() };
-  } catch (err) {
-    if (err instanceof ProviderDeclinedError && err.intent) return { kind: 'declined', error: err.error, intent: err.intent.raw as StripeObject };
-    if (err instanceof ProviderRejectedError) return { kind: 'rejected', code: err.code, message: err.message, param: err.param };
-    throw err;
-  }
-}
-
-function unwrap(answer: MockAnswer): StripeObject {
-  if (answer.kind === 'declined') throw new ProviderDeclinedError(answer.error, snapshot(answer.intent));
-  if (answer.kind === 'rejected') throw new ProviderRejectedError(answer.code, answer.message, answer.param ?? undefined);
-  return structuredClone(answer.value) as StripeObject;
 }
