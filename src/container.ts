@@ -52,7 +52,12 @@ export function buildContainer(infra: Infrastructure): Container {
   if (provider instanceof MockProvider && webhookSecret) {
     // The mock's events take the same road as Stripe's: signed, verified, stored, applied by the worker.
     provider.events.on('event', (event: object) => {
-      deliverSignedEvent(webhooks.ingest, event, webhookSecret).catch((err) => reportError(err, { source: 'mock-provider-event' }));
+      deliverSignedEvent(webhooks.ingest, event, webhookSecret)
+        .then(() => provider.recordDelivery((event as { id: string }).id, true))
+        .catch((err) => {
+          reportError(err, { source: 'mock-provider-event' });
+          return provider.recordDelivery((event as { id: string }).id, false);
+        });
     });
   }
   const simulate =

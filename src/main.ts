@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const db = await connectDatabase(config);
   await migrate(db.sequelize, { lock: !db.embedded });
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
-  const provider = createProvider(config);
+  const provider = createProvider(config, db.sequelize);
   const container = buildContainer({ config, sequelize: db.sequelize, redis, provider });
   const app = createApp(container);
   const scheduler = config.jobsEnabled ? startScheduler(container) : undefined;

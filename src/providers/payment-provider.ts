@@ -122,6 +122,24 @@ export interface ListCardsOptions {
   startingAfter?: string;
 }
 
+/** Options of Stripe's GET /v1/events (https://docs.stripe.com/api/events/list), for a catch-up of missed webhooks. */
+export interface ListEventsOptions {
+  /** Unix seconds: only events created at or after this time. */
+  createdGte?: number;
+  /** 1 to 100; Stripe's default is 10. */
+  limit?: number;
+  /** An event id: the page after it (lists are newest first). */
+  startingAfter?: string;
+  /** Stripe's `delivery_success`: false lists events whose webhook delivery has not succeeded. */
+  deliverySuccess?: boolean;
+}
+
+/** One page of events, each the provider's event JSON as its webhooks carry it. */
+export interface ProviderEventPage {
+  data: Array<Record<string, unknown>>;
+  hasMore: boolean;
+}
+
 export interface PaymentProvider {
   readonly name: 'stripe' | 'mock';
   createPaymentIntent(input: CreateIntentInput, options: CallOptions): Promise<ProviderPaymentIntent>;
@@ -136,6 +154,8 @@ export interface PaymentProvider {
   /** Throws ProviderRejectedError `resource_missing` for an id the provider does not know. */
   retrievePaymentMethod(id: string): Promise<ProviderPaymentMethod>;
   detachPaymentMethod(id: string, options: CallOptions): Promise<ProviderPaymentMethod>;
+  /** The provider's events, newest first (Stripe keeps 30 days of them). */
+  listEvents(options?: ListEventsOptions): Promise<ProviderEventPage>;
   /** True when the provider answers; used by /ready. */
   ping(): Promise<boolean>;
 }

@@ -8,7 +8,7 @@ export interface CurrencyRule {
   exponent: number;
   /** Stripe's minimum charge, in minor units. */
   minimum: number;
-  /** Amounts must be a multiple of this (10 for three-decimal currencies, as Stripe requires). */
+  /** Amounts must be a multiple of this: 10 for three-decimal currencies, 100 for ISK (Stripe's special cases). */
   step: number;
 }
 
@@ -22,17 +22,31 @@ export function currencyRule(currency: string): CurrencyRule | undefined {
 
 export type AmountProblem = 'currency_not_supported' | 'amount_too_small' | 'amount_too_large' | 'parameter_invalid';
 
-/** Checks an integer minor-unit amount against the currency's rules; returns the problem and a message. */
-export function checkAmount(amount: number, currency: string): { code: AmountProblem; message: string } | null {
+/**
+ * What an amount is for. Stripe's minimum charge applies to charges only; the maximum and the step
+ * (three-decimal currencies end in 0, ISK in 00) apply to every amount Stripe takes: a PaymentIntent's
+ * amount, a refund, a capture (https://docs.stripe.com/currencies#three-decimal, #special-cases).
+ */
+export type AmountUse = 'charge' | 'refund' | 'capture';
+
+/**
+ * Checks an integer minor-unit amount against the currency's rules (the one table,
+ * config/currencies.json); returns the problem and a message, or null when Stripe would take it.
+ * The same check guards create (schema), refunds (use case) and the mock provider.
+ */
+export function checkAmount(amount: number, currency: string, use: AmountUse = 'charge'): { code: AmountProblem; message: string } | null {
   const rule = CURRENCIES[currency];
   if (!rule) {
     return { code: 'currency_not_supported', message: `Currency '${currency}' is not supported` };
   }
-  if (amount < rule.minimum) {
+  if (use === 'charge' && amount < rule.minimum) {
     return {
       code: 'amount_too_small',
       message: `Amount must be at least ${formatMinor(rule.minimum, currency)} (${rule.minimum} in minor units)`,
     };
+  }
+  if (amount < 1) {
+    return { code: 'amount_too_small', message: 'Amount must be at least 1 in minor units' };
   }
   if (amount > MAX_AMOUNT) {
     return { code: 'amount_too_large', message: `Amount must be at most ${MAX_AMOUNT} in minor units` };

@@ -21,6 +21,11 @@ export interface FakeStripeError {
   type: string;
   code?: string;
   message?: string;
+  /** Stripe's other error fields (https://docs.stripe.com/api/errors), sent as given. */
+  decline_code?: string;
+  param?: string;
+  doc_url?: string;
+  payment_intent?: Record<string, unknown>;
 }
 
 type Fault = ({ kind: 'status'; status: number; error?: FakeStripeError } | { kind: 'delay'; ms: number } | { kind: 'reset' }) & {
@@ -154,6 +159,11 @@ export class FakeStripe {
     });
 
     app.use(this.wallet.routes());
+
+    // GET /v1/events: the fake keeps no events; the query is recorded in `calls` for assertions.
+    app.get('/v1/events', (_req, res) => {
+      res.json({ object: 'list', url: '/v1/events', has_more: false, data: [] });
+    });
 
     app.get('/v1/payment_intents/:id', (req, res) => {
       const intent = this.intents.get(req.params.id);

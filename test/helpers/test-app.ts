@@ -39,7 +39,9 @@ export function buildTestApp(options: { provider?: PaymentProvider; fakeStripe?:
   const config = testConfig({ ...stripeEnv, ...options.env });
   const provider =
     options.provider ??
-    (options.fakeStripe ? new StripeProvider(createStripeClient(config.stripe)) : new MockProvider({ latencyMs: 0, successRate: 1 }));
+    (options.fakeStripe
+      ? new StripeProvider(createStripeClient(config.stripe))
+      : new MockProvider({ latencyMs: 0, successRate: 1, sequelize: testDatabase() }));
   const container = buildContainer({ config, sequelize: testDatabase(), provider });
   return { app: createApp(container), container, config };
 }

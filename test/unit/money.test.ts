@@ -11,6 +11,10 @@ describe('money: checkAmount', () => {
     [1000, 'kwd'],
     [160, 'kwd'],
     [17500, 'huf'],
+    // Stripe charges HUF and TWD in two-decimal amounts; only their payouts are whole units.
+    [17550, 'huf'],
+    [1650, 'twd'],
+    [7000, 'isk'],
   ];
   for (const [amount, currency] of accepted) {
     it(`when ${amount} ${currency} is checked, then it is accepted`, () => {
@@ -26,7 +30,7 @@ describe('money: checkAmount', () => {
     [MAX_AMOUNT + 1, 'usd', 'amount_too_large'],
     [MAX_AMOUNT + 1, 'jpy', 'amount_too_large'],
     [1005, 'kwd', 'parameter_invalid'],
-    [17550, 'huf', 'parameter_invalid'],
+    [7050, 'isk', 'parameter_invalid'],
     [2000, 'xyz', 'currency_not_supported'],
     [2000, 'USD', 'currency_not_supported'],
   ];
@@ -71,4 +75,21 @@ describe('money: formatMinor', () => {
       expect(formatMinor(amount, currency)).to.equal(expected);
     });
   }
+});
+
+describe('money: checkAmount for refunds and captures', () => {
+  it('when a KWD refund of 1005 is checked, then parameter_invalid, the same as a create of 18605', () => {
+    expect(checkAmount(1005, 'kwd', 'refund')).to.deep.equal(checkAmount(18605, 'kwd'));
+    expect(checkAmount(1005, 'kwd', 'refund')?.code).to.equal('parameter_invalid');
+  });
+
+  it('when a refund is below the minimum charge, then it is accepted (Stripe\'s minimum is for charges)', () => {
+    expect(checkAmount(10, 'kwd', 'refund')).to.equal(null);
+    expect(checkAmount(1, 'usd', 'refund')).to.equal(null);
+    expect(checkAmount(1, 'usd', 'capture')).to.equal(null);
+  });
+
+  it('when an ISK refund is not whole kronur, then parameter_invalid', () => {
+    expect(checkAmount(150, 'isk', 'refund')?.code).to.equal('parameter_invalid');
+  });
 });

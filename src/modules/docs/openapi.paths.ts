@@ -82,7 +82,7 @@ export const paths: Record<string, unknown> = {
     post: {
       summary: 'Refund a payment (admins): full by default, partial and repeated allowed',
       description:
-        'Never more than what remains (422 amount_exceeds_refundable), also under concurrent requests: the refund is recorded as pending under the payment lock before Stripe is called, with an idempotency key derived from the refund id.',
+        'Never more than what remains (422 amount_exceeds_refundable), also under concurrent requests: the refund is recorded as pending under the payment lock before Stripe is called, with an idempotency key derived from the refund id. The amount follows the payment currency\'s rules as a create does (three-decimal currencies end in 0: 400 parameter_invalid).',
       parameters: [paymentId, idempotencyKey],
       requestBody: { required: false, ...json(ref('CreateRefund')) },
       responses: {

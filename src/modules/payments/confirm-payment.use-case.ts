@@ -10,6 +10,7 @@ import type { Payment } from './payment.model';
 import { isConfirmable } from './payment-status';
 import type { PaymentsDeps } from './payments.deps';
 import { callProvider } from './provider-call';
+import { recordDeclineWithoutIntent } from './record-decline';
 import { SyncPaymentUseCase } from './sync-payment.use-case';
 
 /** Server-side confirm with a PaymentMethod. A failed payment may be retried with another method. */
@@ -37,6 +38,9 @@ export class ConfirmPaymentUseCase {
       if (err instanceof ProviderRejectedError && err.code === 'payment_intent_unexpected_state') {
         const synced = await this.sync.execute(payment.id, 'api');
         throw unexpectedState(synced, 'confirmed');
+      }
+      if (err instanceof ProviderDeclinedError && !err.intent) {
+        throw declineError(await recordDeclineWithoutIntent(this.deps, payment.id, err, 'api'), err);
       }
       if (!(err instanceof ProviderDeclinedError && err.intent)) throw providerFailure(err);
       declined = err;

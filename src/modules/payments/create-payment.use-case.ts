@@ -11,6 +11,7 @@ import type { Principal } from '../../shared/auth/jwt-verifier';
 import type { CreatePaymentBody } from './payment.schemas';
 import type { PaymentsDeps } from './payments.deps';
 import { callProvider } from './provider-call';
+import { recordDeclineWithoutIntent } from './record-decline';
 
 export interface CreatePaymentResult {
   payment: Payment;
@@ -95,6 +96,9 @@ export class CreatePaymentUseCase {
       );
     } catch (err) {
       if (err instanceof ProviderRejectedError) await this.markRejected(payment, err, source);
+      if (err instanceof ProviderDeclinedError && !err.intent) {
+        throw declineError(await recordDeclineWithoutIntent(this.deps, payment.id, err, source), err);
+      }
       if (!(err instanceof ProviderDeclinedError && err.intent)) throw providerFailure(err);
       declined = err;
       intent = err.intent;

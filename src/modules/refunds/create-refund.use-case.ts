@@ -1,8 +1,9 @@
 import type { Sequelize } from 'sequelize';
-import { ProviderRejectedError, type PaymentProvider, type ProviderRefund } from '../../providers/payment-provider';
+import { ProviderDeclinedError, ProviderRejectedError, type PaymentProvider, type ProviderRefund } from '../../providers/payment-provider';
 import type { Principal } from '../../shared/auth/jwt-verifier';
 import { withTransaction } from '../../shared/db/database';
 import { AppError } from '../../shared/errors';
+import { checkAmount } from '../../shared/money';
 import type { Metrics } from '../../shared/metrics';
 import type { OutboxRepository } from '../events';
 import type { IdempotencyRecord, IdempotencyStore } from '../idempotency';
@@ -61,6 +62,11 @@ export class CreateRefundUseCase {
       );
     } catch (err) {
       // An unknown outcome leaves the refund pending (still counted): a retry with the same key settles it.
+      // A refusal or a decline is final: the refund fails and stops counting against what remains.
+      if (err instanceof ProviderDeclinedError) {
+        await this.record(refund, { providerRefundId: null, status: 'failed', failureReason: err.error.declineCode || err.error.code || 'declined' });
+        throw providerFailure(err);
+      }
       if (!(err instanceof ProviderRejectedError)) throw providerFailure(err);
       await this.record(refund, { providerRefundId: null, status: 'failed', failureReason: err.code });
       if (EXCEEDS_AT_PROVIDER.includes(err.code)) {
@@ -84,6 +90,9 @@ export class CreateRefundUseCase {
           details: { refundable: Math.max(remaining, 0) },
         });
       }
+      // The currency's rules are the payment's (not in the body): the same check and error as a create.
+      const problem = checkAmount(amount, payment.currency, 'refund');
+      if (problem) throw new AppError(problem.code, problem.message, { param: 'amount' });
       const refund = await this.deps.refunds.insertRequested(
         { paymentId: payment.id, amount, currency: payment.currency, reason: input.reason ?? null },
         t,

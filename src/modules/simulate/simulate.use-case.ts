@@ -30,7 +30,7 @@ export class SimulateUseCase {
     if (!payment.providerPaymentId || !payment.providerObject) {
       throw new AppError('payment_unexpected_state', 'The payment has no provider intent yet; nothing to simulate');
     }
-    const events = this.eventsFor(payment, scenario);
+    const events = await this.eventsFor(payment, scenario);
     for (const event of events) await deliverSignedEvent(this.deps.webhooks.ingest, event, this.deps.webhookSecret, 'simulate');
     await this.deps.webhooks.worker.drain();
     return {
@@ -39,13 +39,13 @@ export class SimulateUseCase {
     };
   }
 
-  private eventsFor(payment: Payment, scenario: SimulationScenario): StripeObject[] {
+  private async eventsFor(payment: Payment, scenario: SimulationScenario): Promise<StripeObject[]> {
     // The mock drives its own intent; for Stripe, a scratch mock seeded with the last known intent
     // produces the same Stripe-shaped events without touching Stripe.
     const provider = this.deps.provider instanceof MockProvider ? this.deps.provider : new MockProvider({ latencyMs: 0, successRate: 1 });
-    provider.adopt(payment.providerObject as StripeObject, payment.amountRefunded);
+    await provider.adopt(payment.providerObject as StripeObject, payment.amountRefunded);
     try {
-      return provider.simulate(payment.providerPaymentId!, scenario);
+      return await provider.simulate(payment.providerPaymentId!, scenario);
     } catch (err) {
       throw new AppError('payment_unexpected_state', `Scenario '${scenario}' is not possible now: ${(err as Error).message}`);
     }

@@ -1,50 +1,48 @@
 import { ProviderRejectedError, type ListCardsOptions } from '../payment-provider';
 import { testCardFor } from './mock-outcomes';
+import type { MockTx } from './mock-store';
 import { buildCardPaymentMethod, buildCustomer, buildSetupIntent, type StripeObject } from './stripe-objects';
 
 /**
- * The mock's customers, SetupIntents and saved cards, in memory and Stripe-shaped. There is no
- * browser to confirm a SetupIntent with the mock, so a card is saved only by `setupSucceeded`
- * (tests, through MockProvider.simulateSetupSucceeded).
+ * The mock's customers, SetupIntents and saved cards, Stripe-shaped, kept in the mock's store
+ * (`mock_customers`, `mock_setup_intents`, `mock_payment_methods`). There is no browser to confirm a
+ * SetupIntent with the mock, so a card is saved only by `setupSucceeded` (tests, through
+ * MockProvider.simulateSetupSucceeded). Every function works inside the caller's transaction.
  */
-export class MockWallet {
-  private readonly customers = new Map<string, StripeObject>();
-  private readonly setupIntents = new Map<string, StripeObject>();
-  // Insertion order is creation order; lists read it backwards, newest first, as Stripe's do.
-  private readonly paymentMethods = new Map<string, StripeObject>();
-
-  createCustomer(userId: string): StripeObject {
+export const MockWallet = {
+  async createCustomer(tx: MockTx, userId: string): Promise<StripeObject> {
     const customer = buildCustomer(userId);
-    this.customers.set(customer.id, customer);
+    await tx.insert('mock_customers', customer, null);
     return customer;
-  }
+  },
 
-  createSetupIntent(customerId: string): StripeObject {
-    this.adoptCustomer(customerId);
+  async createSetupIntent(tx: MockTx, customerId: string): Promise<StripeObject> {
+    // A customer id the mock does not hold (one Stripe made, or older than the mock's tables) is taken as an empty customer.
+    await tx.insert('mock_customers', { id: customerId, object: 'customer', metadata: {} }, null, { ifAbsent: true });
     const si = buildSetupIntent(customerId);
-    this.setupIntents.set(si.id, si);
+    await tx.insert('mock_setup_intents', si, customerId);
     return si;
-  }
+  },
 
-  listCards(customerId: string, options: ListCardsOptions): { data: StripeObject[]; hasMore: boolean } {
-    const cards = [...this.paymentMethods.values()].filter((pm) => pm.customer === customerId && pm.type === 'card').reverse();
+  /** A customer's cards, newest first, as Stripe lists them. */
+  async listCards(tx: MockTx, customerId: string, options: ListCardsOptions): Promise<{ data: StripeObject[]; hasMore: boolean }> {
+    const cards = (await tx.children('mock_payment_methods', customerId)).filter((pm) => pm.type === 'card').reverse();
     let start = 0;
     if (options.startingAfter) {
       start = cards.findIndex((pm) => pm.id === options.startingAfter) + 1;
       if (start === 0) throw missing('payment_method', options.startingAfter, 'starting_after');
     }
-    const page = cards.slice(start, start + options.limit);
-    return { data: page, hasMore: start + options.limit < cards.length };
-  }
+    return { data: cards.slice(start, start + options.limit), hasMore: start + options.limit < cards.length };
+  },
 
-  retrievePaymentMethod(id: string): StripeObject {
-    const pm = this.paymentMethods.get(id);
+  async retrievePaymentMethod(tx: MockTx, id: string, lock = false): Promise<StripeObject> {
+    const pm = await tx.find('mock_payment_methods', id, { lock });
     if (!pm) throw missing('payment_method', id, 'payment_method');
     return pm;
-  }
+  },
 
-  detachPaymentMethod(id: string): StripeObject {
-    const pm = this.retrievePaymentMethod(id);
+  async detachPaymentMethod(tx: MockTx, id: string): Promise<StripeObject> {
+    const pm = await MockWallet.retrievePaymentMethod(tx, id, true);
     if (!pm.customer) {
       throw new ProviderRejectedError(
         'payment_method_unexpected_state',
@@ -52,35 +50,30 @@ export class MockWallet {
       );
     }
     pm.customer = null;
+    await tx.save('mock_payment_methods', pm, null);
     return pm;
-  }
+  },
 
   /**
    * What Stripe.js confirming the SetupIntent with a card does: a new card PaymentMethod (its own
    * `pm_` id, the card of the test PaymentMethod given) attached to the intent's customer.
    */
-  setupSucceeded(setupIntentId: string, testPaymentMethod: string): StripeObject {
-    const si = this.setupIntents.get(setupIntentId);
+  async setupSucceeded(tx: MockTx, setupIntentId: string, testPaymentMethod: string): Promise<StripeObject> {
+    const si = await tx.find('mock_setup_intents', setupIntentId, { lock: true });
     if (!si) throw missing('setup_intent', setupIntentId, 'intent');
     if (si.status !== 'requires_payment_method') {
       throw new ProviderRejectedError('setup_intent_unexpected_state', `This SetupIntent's status is ${String(si.status)}`);
     }
     const card = testCardFor(testPaymentMethod);
     if (!card) throw missing('PaymentMethod', testPaymentMethod, 'payment_method');
-    const pm = buildCardPaymentMethod(String(si.customer), card);
-    this.paymentMethods.set(pm.id, pm);
+    const customer = String(si.customer);
+    const pm = buildCardPaymentMethod(customer, card);
+    await tx.insert('mock_payment_methods', pm, customer);
     Object.assign(si, { status: 'succeeded', payment_method: pm.id });
+    await tx.save('mock_setup_intents', si, customer);
     return pm;
-  }
-
-  /**
-   * A customer id the mock does not hold is taken as an empty customer: the mock forgets on restart
-   * while the service keeps its customer ids in the database (as `adopt` does for intents).
-   */
-  private adoptCustomer(id: string): void {
-    if (!this.customers.has(id)) this.customers.set(id, { id, object: 'customer', metadata: {} });
-  }
-}
+  },
+};
 
 const missing = (what: string, id: string, param: string) =>
   new ProviderRejectedError('resource_missing', `No such ${what}: '${id}'`, param);

@@ -1,14 +1,13 @@
 import Stripe from 'stripe';
 import type { Config } from '../../shared/config';
 import {
-  ProviderDeclinedError,
-  ProviderRejectedError,
-  ProviderUnavailableError,
   type CallOptions,
   type CreateCustomerInput,
   type CreateIntentInput,
   type CreateRefundInput,
   type ListCardsOptions,
+  type ListEventsOptions,
+  type ProviderEventPage,
   type ProviderCardPage,
   type ProviderCustomer,
   type ProviderPaymentMethod,
@@ -17,7 +16,10 @@ import {
   type ProviderPaymentIntent,
   type ProviderSetupIntent,
 } from '../payment-provider';
+import { translateStripeError } from './stripe-errors';
 import { toProviderIntent, toProviderPaymentMethod, toProviderRefund, toProviderSetupIntent } from './stripe-mappers';
+
+export { translateStripeError } from './stripe-errors';
 
 /** Builds the SDK client: explicit timeout, network retries, and STRIPE_API_URL for a local fake or simulator. */
 export function createStripeClient(stripe: Config['stripe']): Stripe {
@@ -134,6 +136,18 @@ export class StripeProvider implements PaymentProvider {
     return toProviderPaymentMethod(pm);
   }
 
+  async listEvents(options: ListEventsOptions = {}): Promise<ProviderEventPage> {
+    const page = await this.attempt(() =>
+      this.stripe.events.list({
+        limit: options.limit ?? 10,
+        ...(options.createdGte !== undefined ? { created: { gte: options.createdGte } } : {}),
+        ...(options.startingAfter ? { starting_after: options.startingAfter } : {}),
+        ...(options.deliverySuccess !== undefined ? { delivery_success: options.deliverySuccess } : {}),
+      }),
+    );
+    return { data: page.data as unknown as Array<Record<string, unknown>>, hasMore: page.has_more };
+  }
+
   async ping(): Promise<boolean> {
     // Reaching Stripe is not a readiness condition for us; the SDK is configured if we got here.
     return true;
@@ -150,31 +164,4 @@ export class StripeProvider implements PaymentProvider {
       throw translateStripeError(err);
     }
   }
-}
-
-/** Maps the SDK's error classes onto the three outcomes the use cases understand. */
-export function translateStripeError(err: unknown): Error {
-  if (!(err instanceof Stripe.errors.StripeError)) {
-    // Anything else (a socket error the SDK did not wrap) leaves the outcome unknown.
-    return new ProviderUnavailableError('unavailable', 'Payment provider call failed', { cause: err });
-  }
-  if (err instanceof Stripe.errors.StripeCardError) {
-    const raw = err.raw as { payment_intent?: Stripe.PaymentIntent };
-    const intent = raw.payment_intent ?? (err as { payment_intent?: Stripe.PaymentIntent }).payment_intent;
-    return new ProviderDeclinedError(
-      { code: err.code, declineCode: err.decline_code, message: err.message },
-      intent ? toProviderIntent(intent) : undefined,
-    );
-  }
-  if (err instanceof Stripe.errors.StripeConnectionError) {
-    const timedOut = /timeout|timed out/i.test(err.message);
-    return new ProviderUnavailableError(timedOut ? 'timeout' : 'unavailable', err.message, { cause: err });
-  }
-  if (err instanceof Stripe.errors.StripeAPIError || err instanceof Stripe.errors.StripeRateLimitError) {
-    return new ProviderUnavailableError('unavailable', err.message, { cause: err });
-  }
-  if ((err.statusCode ?? 0) >= 500) {
-    return new ProviderUnavailableError('unavailable', err.message, { cause: err });
-  }
-  return new ProviderRejectedError(err.code ?? err.type, err.message, err.param);
 }

@@ -233,7 +233,7 @@ describe('/v1/payment-methods (mock provider)', () => {
     expect((await customerRows(user)).map((r) => r.provider)).to.deep.equal(['mock']);
     expect((await request(app).get('/v1/payment-methods').set(token)).body.data).to.deep.equal([]);
 
-    const card = mock.simulateSetupSucceeded(si.body.id, 'pm_card_amex');
+    const card = await mock.simulateSetupSucceeded(si.body.id, 'pm_card_amex');
     const listed = await request(app).get('/v1/payment-methods').set(token);
     expect(listed.body.data).to.have.length(1);
     expect(listed.body.data[0]).to.include({ id: card.id, brand: 'amex', last4: '0005', exp_month: 12 });
