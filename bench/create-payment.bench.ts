@@ -153,6 +153,15 @@ function describeStatuses(result: autocannon.Result): string {
     .join(', ');
 }
 
+/** The service's own account of the lookups (order_lookup_duration_seconds): how much of a create they took. */
+async function lookupLatency(url: string): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name}\\{result="found"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const count = value('order_lookup_duration_seconds_count');
+  const sum = value('order_lookup_duration_seconds_sum');
+  return `Order lookups (found): ${count}, mean ${((sum / count) * 1000).toFixed(1)} ms, retries and breaker included`;
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   // A fresh database per run: rows from earlier runs (or a test run truncating `test`) skew nothing.
@@ -193,7 +202,10 @@ async function main(): Promise<void> {
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
     process.stdout.write(`\nNode ${process.version}, ${os.cpus().length} x ${cpu.trim()}, ${os.platform()} ${os.release()}\n\n`);
     printRows(rows);
-    if (orders) process.stdout.write(`\nOrder service stand-in: ${orders.lookups} lookups, ${orders.notifications} notifications\n`);
+    if (orders) {
+      process.stdout.write(`\nOrder service stand-in: ${orders.lookups} lookups, ${orders.notifications} notifications\n`);
+      process.stdout.write(`${await lookupLatency(service.url)}\n`);
+    }
     if (rows.some((r) => r.non2xx > 0 || r.errors > 0)) process.exitCode = 1;
   } finally {
     if (service) {

@@ -213,11 +213,18 @@ describe('POST /v1/payments priced by the order service (issue #9)', () => {
   it('when the order service answers with a redirect, then it is not followed: 502, the other host is never called, nothing created', async () => {
     const elsewhere = nock('http://elsewhere.example.test').get(/.*/).reply(200, order('ord_moved'));
     const redirect = nock(ORDERS).get('/v1/orders/ord_moved').reply(302, '', { Location: 'http://elsewhere.example.test/v1/orders/ord_moved' });
-    const res = await create({ order_id: 'ord_moved' });
+    const res = await create({ order_id: 'ord_moved' }, 'key-moved');
     expectApiError(res, { status: 502, type: 'api_error', code: 'order_service_invalid_response', param: null });
     expect(redirect.isDone()).to.equal(true);
     expect(elsewhere.isDone()).to.equal(false);
     expect(await paymentsOf('ord_moved')).to.deep.equal([]);
+
+    // A 502 is not stored under the key either: once the order service answers properly, the same key works.
+    const fixed = orderService('ord_moved', 200, order('ord_moved'));
+    const retry = await create({ order_id: 'ord_moved' }, 'key-moved');
+    expect(retry.status, retry.text).to.equal(201);
+    expect(fixed.isDone()).to.equal(true);
+    expect(await paymentsOf('ord_moved')).to.have.length(1);
   });
 
   it('when there is no order_id, then amount and currency stay required (400) and the order service is not called', async () => {
