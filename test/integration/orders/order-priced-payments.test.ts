@@ -83,6 +83,11 @@ describe('POST /v1/payments priced by the order service (issue #9)', () => {
     const asAdmin = await request(t.app).get(`/v1/payments/${res.body.id}`).set(bearer(tokenFor('admin_orders', 'admin')));
     expect(asAdmin.body.order_check).to.deep.include({ amount: 4250, currency: 'eur' });
     expect(new Date(asAdmin.body.order_check.checked_at).getTime()).to.equal(row.order_checked_at!.getTime());
+
+    const metrics = (await request(t.app).get('/metrics')).text;
+    expect(metrics).to.match(/order_lookups_total\{result="found"\} [1-9]/);
+    expect(metrics).to.match(/order_lookup_duration_seconds_count\{result="found"\} [1-9]/);
+    expect(metrics).to.match(/order_service_circuit_state\{state="closed"\} 1/);
   });
 
   it('when the client sends the order’s own amount and currency, then the payment is created as usual', async () => {
