@@ -1,6 +1,6 @@
 /**
  * Throughput and latency of the payments API, end to end over HTTP, against a real running service.
- *   npx tsx bench/create-payment.bench.ts [--db embedded|postgres] [--duration 10] [--connections 10] [--warmup 2]
+ *   npx tsx bench/create-payment.bench.ts [--db embedded|postgres] [--duration 10] [--connections 10] [--warmup 2] [--order-service]
  * See bench/README.md for what is measured and how to read it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -8,11 +8,14 @@ import os from 'node:os';
 import autocannon from 'autocannon';
 import { signDevToken } from '../src/shared/auth/jwt-verifier';
 import { freshDatabase } from './lib/fresh-database';
+import { startOrderServiceStandIn, type OrderServiceStandIn } from './lib/order-service-stand-in';
 import { startService, type ServiceProcess } from './lib/service-process';
 import { printTable } from './lib/table';
 
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const CREATE_BODY = JSON.stringify({ amount: 2000, currency: 'usd' });
+/** With --order-service the order decides the amount: the body names the order only. */
+const ORDER_PRICED_BODY = JSON.stringify({ order_id: 'ord_bench' });
 const READ_SET_SIZE = 200;
 
 interface Options {
@@ -20,6 +23,8 @@ interface Options {
   duration: number;
   connections: number;
   warmup: number;
+  /** Start a local stand-in order service and set ORDER_SERVICE_URL: each create looks its order up. */
+  orderService: boolean;
 }
 
 interface Row {
@@ -48,7 +53,13 @@ function parseArgs(argv: string[]): Options {
   };
   const db = value('db') ?? (process.env.DATABASE_URL ? 'postgres' : 'embedded');
   if (db !== 'embedded' && db !== 'postgres') throw new Error(`--db must be embedded or postgres (got ${db})`);
-  return { db, duration: integer('duration', 10), connections: integer('connections', 10), warmup: integer('warmup', 2, 0) };
+  return {
+    db,
+    duration: integer('duration', 10),
+    connections: integer('connections', 10),
+    warmup: integer('warmup', 2, 0),
+    orderService: argv.includes('--order-service'),
+  };
 }
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {
@@ -85,7 +96,7 @@ function createPayments(url: string, token: string, opts: Options, duration: num
       {
         method: 'POST',
         path: '/v1/payments',
-        body: CREATE_BODY,
+        body: opts.orderService ? ORDER_PRICED_BODY : CREATE_BODY,
         setupRequest: (req) => {
           req.headers = { ...req.headers, 'idempotency-key': randomUUID() };
           return req;
@@ -142,6 +153,15 @@ function describeStatuses(result: autocannon.Result): string {
     .join(', ');
 }
 
+/** The service's own account of the lookups (order_lookup_duration_seconds): how much of a create they took. */
+async function lookupLatency(url: string): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name}\\{result="found"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const count = value('order_lookup_duration_seconds_count');
+  const sum = value('order_lookup_duration_seconds_sum');
+  return `Order lookups (found): ${count}, mean ${((sum / count) * 1000).toFixed(1)} ms, retries and breaker included`;
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   // A fresh database per run: rows from earlier runs (or a test run truncating `test`) skew nothing.
@@ -154,9 +174,11 @@ async function main(): Promise<void> {
     `Starting the service (db: ${opts.db}${databaseUrl ? ` ${databaseUrl.replace(/\/\/[^@]*@/, '//***@')}` : ', fresh temp DATA_DIR'}, mock provider)...\n`,
   );
   let service: ServiceProcess | undefined;
+  let orders: OrderServiceStandIn | undefined;
   try {
     const started = Date.now();
-    service = await startService({ databaseUrl, jwtSecret });
+    if (opts.orderService) orders = await startOrderServiceStandIn();
+    service = await startService({ databaseUrl, jwtSecret, env: orders ? { ORDER_SERVICE_URL: orders.url } : {} });
     process.stderr.write(`Ready in ${((Date.now() - started) / 1000).toFixed(1)}s at ${service.url}\n`);
     const rows: Row[] = [];
 
@@ -168,7 +190,7 @@ async function main(): Promise<void> {
     process.stderr.write(`POST /v1/payments: ${opts.duration}s, ${opts.connections} connections, a new Idempotency-Key per request\n`);
     const ids: string[] = [];
     const created = await createPayments(service.url, token, opts, opts.duration, ids);
-    rows.push(toRow('POST /v1/payments', opts, created));
+    rows.push(toRow(opts.orderService ? 'POST /v1/payments (order lookup)' : 'POST /v1/payments', opts, created));
     if (created.non2xx > 0) process.stderr.write(`  statuses: ${describeStatuses(created)}\n`);
 
     if (ids.length === 0) throw new Error('no payment was created: nothing to read');
@@ -180,6 +202,10 @@ async function main(): Promise<void> {
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
     process.stdout.write(`\nNode ${process.version}, ${os.cpus().length} x ${cpu.trim()}, ${os.platform()} ${os.release()}\n\n`);
     printRows(rows);
+    if (orders) {
+      process.stdout.write(`\nOrder service stand-in: ${orders.lookups} lookups, ${orders.notifications} notifications\n`);
+      process.stdout.write(`${await lookupLatency(service.url)}\n`);
+    }
     if (rows.some((r) => r.non2xx > 0 || r.errors > 0)) process.exitCode = 1;
   } finally {
     if (service) {
@@ -187,6 +213,7 @@ async function main(): Promise<void> {
       await service.stop();
       process.stderr.write(`Service stopped in ${((Date.now() - stopping) / 1000).toFixed(1)}s\n`);
     }
+    await orders?.stop();
   }
 }
 

@@ -4,6 +4,7 @@ import { createAnalyticsModule, type AnalyticsModule } from './modules/analytics
 import { createEventsModule, type EventsModule } from './modules/events';
 import { IdempotencyStore } from './modules/idempotency';
 import { createPaymentMethodsModule, type PaymentMethodsModule } from './modules/payment-methods';
+import { OrderServiceClient } from './modules/orders';
 import { createPaymentsModule, type PaymentsModule } from './modules/payments';
 import { createRefundsModule, type RefundsModule } from './modules/refunds';
 import { SimulateUseCase } from './modules/simulate/simulate.use-case';
@@ -35,6 +36,8 @@ export interface Container extends Infrastructure {
   refunds: RefundsModule;
   paymentMethods: PaymentMethodsModule;
   analytics: AnalyticsModule;
+  /** The order service lookup; absent without ORDER_SERVICE_URL (the client's amount is used). */
+  orders?: OrderServiceClient;
   /** Absent in production: POST /v1/test/simulate does not exist there. */
   simulate?: SimulateUseCase;
 }
@@ -45,7 +48,9 @@ export function buildContainer(infra: Infrastructure): Container {
   const sql = new Sql(sequelize);
   const idempotency = new IdempotencyStore(sequelize, sql, config.idempotency);
   const events = createEventsModule({ config, sequelize, redis: infra.redis, metrics });
-  const payments = createPaymentsModule({ sequelize, provider, idempotency, metrics }, idempotency, events.outbox);
+  const orderServiceUrl = config.orderService.url;
+  const orders = orderServiceUrl ? new OrderServiceClient({ ...config.orderService, url: orderServiceUrl }, metrics) : undefined;
+  const payments = createPaymentsModule({ sequelize, provider, idempotency, metrics, orders }, idempotency, events.outbox);
   const webhooks = createWebhooksModule({ config, sequelize, metrics, payments, outbox: events.outbox });
   const webhookSecret = config.stripe.webhookSecrets[0];
 
@@ -79,6 +84,7 @@ export function buildContainer(infra: Infrastructure): Container {
     refunds,
     paymentMethods,
     analytics: createAnalyticsModule({ sequelize }),
+    orders,
     simulate,
   };
 }

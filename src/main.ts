@@ -4,7 +4,7 @@ import { createApp } from './app';
 import { buildContainer } from './container';
 import { startScheduler } from './jobs/scheduler';
 import { createProvider } from './providers/create-provider';
-import { ConfigError, loadConfig } from './shared/config';
+import { ConfigError, configWarnings, loadConfig } from './shared/config';
 import { connectDatabase } from './shared/db/database';
 import { migrate } from './shared/db/migrator';
 import { reportError } from './shared/http/error-handler';
@@ -15,6 +15,7 @@ import { connectRedis } from './shared/redis';
 async function main(): Promise<void> {
   const config = loadConfig();
   logger.level = config.logLevel;
+  for (const warning of configWarnings(config)) logger.warn(warning);
 
   const db = await connectDatabase(config);
   await migrate(db.sequelize, { lock: !db.embedded });

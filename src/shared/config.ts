@@ -61,6 +61,15 @@ const envSchema = z.object({
   JWT_AUDIENCE: optionalString,
 
   ORDER_SERVICE_URL: z.url().optional(),
+  ORDER_SERVICE_TOKEN: optionalString,
+  ORDER_SERVICE_REQUIRED: bool(false),
+  ORDER_SERVICE_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3_000),
+  ORDER_SERVICE_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  ORDER_SERVICE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  ORDER_SERVICE_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+  ORDER_SERVICE_BREAKER_MIN_REQUESTS: z.coerce.number().int().min(1).max(1000).default(5),
+  ORDER_SERVICE_BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(99).default(50),
+  ORDER_SERVICE_BREAKER_RESET_MS: z.coerce.number().int().min(10).max(600_000).default(30_000),
   EVENT_WEBHOOK_URLS: commaList,
   EVENT_WEBHOOK_SECRET: optionalString,
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
@@ -109,6 +118,8 @@ export interface Config {
   mock: { latencyMs: number; successRate: number };
   jwt: { secret?: string; publicKey?: string; jwksUrl?: string; issuer?: string; audience?: string };
   orderServiceUrl?: string;
+  /** The amount lookup (`GET {url}/v1/orders/{id}`); its `url` is `orderServiceUrl`. */
+  orderService: OrderServiceConfig;
   eventWebhookUrls: string[];
   /** Signs `Payments-Signature` on events sent to `eventWebhookUrls`. */
   eventWebhookSecret?: string;
@@ -120,6 +131,25 @@ export interface Config {
   webhooks: { maxAttempts: number; workerIntervalMs: number };
   jobsEnabled: boolean;
   shutdownTimeoutMs: number;
+}
+
+/** How the order service is called for the amount of a payment (issue #9). All durations in ms. */
+export interface OrderServiceConfig {
+  url?: string;
+  /** Sent as `Authorization: Bearer <token>` when set. */
+  token?: string;
+  /** ORDER_SERVICE_REQUIRED: refuse to start without ORDER_SERVICE_URL. */
+  required: boolean;
+  /** The whole lookup, retries and backoff included: the most a create waits for the order service. */
+  timeoutMs: number;
+  /** One attempt, from the request until the response headers (and then between body chunks). */
+  attemptTimeoutMs: number;
+  /** The TCP connect of one attempt. */
+  connectTimeoutMs: number;
+  /** Retries of the GET on network errors, timeouts and 5xx (never on 4xx), with exponential backoff and jitter. */
+  retries: number;
+  /** Circuit breaker: it opens when at least `minRequests` lookups in a 10 s window failed more than `errorPercent` %. */
+  breaker: { minRequests: number; errorPercent: number; resetMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -167,6 +197,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
       audience: env.JWT_AUDIENCE,
     },
     orderServiceUrl: env.ORDER_SERVICE_URL,
+    orderService: {
+      url: env.ORDER_SERVICE_URL,
+      token: env.ORDER_SERVICE_TOKEN,
+      required: env.ORDER_SERVICE_REQUIRED,
+      timeoutMs: env.ORDER_SERVICE_TIMEOUT_MS,
+      attemptTimeoutMs: env.ORDER_SERVICE_ATTEMPT_TIMEOUT_MS,
+      connectTimeoutMs: env.ORDER_SERVICE_CONNECT_TIMEOUT_MS,
+      retries: env.ORDER_SERVICE_RETRIES,
+      breaker: {
+        minRequests: env.ORDER_SERVICE_BREAKER_MIN_REQUESTS,
+        errorPercent: env.ORDER_SERVICE_BREAKER_ERROR_PERCENT,
+        resetMs: env.ORDER_SERVICE_BREAKER_RESET_MS,
+      },
+    },
     eventWebhookUrls: env.EVENT_WEBHOOK_URLS,
     eventWebhookSecret: env.EVENT_WEBHOOK_SECRET ?? (isProduction ? undefined : DEV_EVENT_WEBHOOK_SECRET),
     outbox: { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, workerIntervalMs: env.OUTBOX_WORKER_INTERVAL_MS },
@@ -181,8 +225,25 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
   if (provider === 'stripe' && !config.stripe.secretKey) {
     throw new ConfigError('PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY');
   }
+  if (config.orderService.required && !config.orderService.url) {
+    throw new ConfigError('ORDER_SERVICE_REQUIRED=true needs ORDER_SERVICE_URL (the amount of a payment comes from the order)');
+  }
   if (isProduction) assertProductionReady(config, env);
   return Object.freeze(config);
+}
+
+/**
+ * Settings that start but carry a risk worth a warning at start-up (logged by main.ts), one
+ * sentence each. Empty when there is nothing to say.
+ */
+export function configWarnings(config: Readonly<Config>): string[] {
+  const warnings: string[] = [];
+  if (config.isProduction && !config.orderService.url) {
+    warnings.push(
+      'ORDER_SERVICE_URL is not set: POST /v1/payments trusts the amount and currency sent by the client, so anyone holding a customer token can pay an order any amount; set ORDER_SERVICE_URL (and ORDER_SERVICE_REQUIRED=true to make it mandatory)',
+    );
+  }
+  return warnings;
 }
 
 /**

@@ -48,6 +48,11 @@ const ERROR_TABLE = {
   database_unavailable: { status: 503, type: 'api_error' },
   service_unavailable: { status: 503, type: 'api_error' },
   internal_error: { status: 500, type: 'api_error' },
+  order_not_found: { status: 404, type: 'not_found' },
+  order_not_payable: { status: 409, type: 'conflict' },
+  amount_mismatch: { status: 422, type: 'invalid_request_error' },
+  order_service_unavailable: { status: 503, type: 'api_error' },
+  order_service_invalid_response: { status: 502, type: 'api_error' },
 } as const satisfies Record<string, { status: number; type: ErrorType }>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
@@ -57,12 +62,15 @@ export interface AppErrorOptions {
   /** Extra public fields for the error body, e.g. Stripe's `decline_code`. */
   details?: Record<string, unknown>;
   cause?: unknown;
+  /** Seconds for the `Retry-After` header of a 503 (default 1). */
+  retryAfterSeconds?: number;
 }
 
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly param?: string;
   readonly details?: Record<string, unknown>;
+  readonly retryAfterSeconds?: number;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, { cause: options.cause });
@@ -70,6 +78,7 @@ export class AppError extends Error {
     this.code = code;
     this.param = options.param;
     this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   get status(): number {

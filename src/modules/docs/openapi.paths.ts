@@ -22,18 +22,39 @@ const moneyMovingErrors = {
   504: error('Provider timed out: retry with the same Idempotency-Key'),
 };
 
+/** Issue #9: with ORDER_SERVICE_URL the order, not the browser, decides the amount. */
+const ORDER_SERVICE_CONTRACT =
+  'Amount from the order: with ORDER_SERVICE_URL configured, a payment with an order_id takes its amount and currency from the order service: ' +
+  'GET {ORDER_SERVICE_URL}/v1/orders/{order_id} with Authorization: Bearer {ORDER_SERVICE_TOKEN} and X-User-Id: <the caller\'s sub>, answering ' +
+  '200 {"id": "ord_42", "user_id": "u_1", "amount": 2000, "currency": "usd", "status": "pending" | "paid" | "canceled"} or 404. ' +
+  'amount and currency may then be left out; when sent they must equal the order\'s (422 amount_mismatch). ' +
+  'The order must be the caller\'s (admins too: the order\'s owner is the payment\'s user), else 404 order_not_found, and pending, else 409 order_not_payable. ' +
+  'The order service down, timing out or its circuit open: 503 order_service_unavailable with Retry-After; an answer that is not an order (or a redirect): 502 order_service_invalid_response. ' +
+  'In both cases nothing is created and the Idempotency-Key is released, so a retry with the same key works. ' +
+  'Without ORDER_SERVICE_URL (development), amount and currency are required and used as sent.';
+
+const orderErrors = {
+  404: error('No such payment (or not yours); order_not_found: the order service has no such order for the caller'),
+  409: error('Idempotency key in progress, a state that forbids the move, or order_not_payable: the order is not pending'),
+  422: error('Idempotency-Key reused with a different request, or amount_mismatch: amount/currency differ from the order'),
+  502: error('order_service_invalid_response: the order service answered something that is not an order; nothing created'),
+  503: error('Provider, database or order service unavailable (order_service_unavailable, with Retry-After): retry with the same Idempotency-Key'),
+};
+
 export const paths: Record<string, unknown> = {
   '/v1/payments': {
     post: {
       summary: 'Create a payment (and its PaymentIntent)',
       description:
-        'Answers 201 with the client_secret for Stripe.js. With payment_method the intent is confirmed at once. Without Idempotency-Key, an open payment for the same (user, order_id, amount) is returned with 200.',
+        'Answers 201 with the client_secret for Stripe.js. With payment_method the intent is confirmed at once. Without Idempotency-Key, an open payment for the same (user, order_id, amount) is returned with 200.\n\n' +
+        ORDER_SERVICE_CONTRACT,
       parameters: [idempotencyKey],
       requestBody: { required: true, ...json(ref('CreatePayment')) },
       responses: {
         201: { description: 'Created', ...json(ref('Payment')) },
         200: { description: 'The open payment for this order (no Idempotency-Key)', ...json(ref('Payment')) },
         ...moneyMovingErrors,
+        ...orderErrors,
       },
     },
     get: {

@@ -10,7 +10,7 @@ import { paths } from './openapi.paths';
 const toSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' });
 
 /** The machine-readable contract served at /openapi.json (and rendered at /docs). */
-export function buildOpenApiDocument(config: Pick<Config, 'publicUrl' | 'port'>) {
+export function buildOpenApiDocument(config: Pick<Config, 'publicUrl' | 'port'> & Partial<Pick<Config, 'orderServiceUrl'>>) {
   return {
     openapi: '3.0.3',
     info: {
@@ -23,7 +23,8 @@ export function buildOpenApiDocument(config: Pick<Config, 'publicUrl' | 'port'>)
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       schemas: {
-        CreatePayment: toSchema(paymentSchemas.createPaymentSchema),
+        // The schema this instance validates with: amount and currency optional when the order decides them.
+        CreatePayment: toSchema(config.orderServiceUrl ? paymentSchemas.orderPricedPaymentSchema : paymentSchemas.createPaymentSchema),
         ConfirmPayment: toSchema(paymentSchemas.confirmPaymentSchema),
         CancelPayment: toSchema(paymentSchemas.cancelPaymentSchema),
         Payment: paymentObjectSchema,
@@ -188,6 +189,12 @@ const paymentObjectSchema = {
     next_action: { type: 'object', nullable: true, description: 'Stripe next_action while requires_action' },
     failure_code: { type: 'string', nullable: true },
     failure_message: { type: 'string', nullable: true },
+    order_check: {
+      type: 'object',
+      nullable: true,
+      description: 'Admins only: what the order service said the order cost (minor units) and when; null when the client amount was used',
+      properties: { amount: { type: 'integer' }, currency: { type: 'string' }, checked_at: { type: 'string', format: 'date-time' } },
+    },
     dispute: {
       type: 'object',
       nullable: true,

@@ -11,6 +11,7 @@ import type { Principal } from '../../shared/auth/jwt-verifier';
 import type { CreatePaymentBody } from './payment.schemas';
 import type { PaymentsDeps } from './payments.deps';
 import { callProvider } from './provider-call';
+import { priceOf, type Price } from './price-from-order';
 import { recordDeclineWithoutIntent } from './record-decline';
 
 export interface CreatePaymentResult {
@@ -28,24 +29,25 @@ export class CreatePaymentUseCase {
   constructor(private readonly deps: PaymentsDeps) {}
 
   async execute(input: CreatePaymentBody, actor: Principal, idem?: IdempotencyRecord): Promise<CreatePaymentResult> {
-    const { payment, created } = await this.recordPayment(input, actor, idem);
+    const resumed = idem?.paymentId ? await this.deps.payments.findById(idem.paymentId) : null;
+    // The order lookup comes before phase 1, so a lookup that fails leaves nothing behind (no row,
+    // no recovery point) and the released key starts afresh. A resumed request was priced already.
+    const { payment, created } = resumed
+      ? { payment: resumed, created: true }
+      : await this.recordPayment(input, await priceOf(input, actor.userId, this.deps.orders), actor, idem);
     if (payment.providerPaymentId) return { payment, created };
     return { payment: await this.attachIntent(payment), created };
   }
 
-  /** Phase 1: the local row, committed before any provider call (or the row a retry resumes). */
-  private async recordPayment(input: CreatePaymentBody, actor: Principal, idem?: IdempotencyRecord): Promise<CreatePaymentResult> {
+  /** Phase 1: the local row and the key's recovery point, committed before any provider call. */
+  private async recordPayment(input: CreatePaymentBody, price: Price, actor: Principal, idem?: IdempotencyRecord): Promise<CreatePaymentResult> {
     const { sequelize, payments, mover, idempotency } = this.deps;
-    if (idem?.paymentId) {
-      const existing = await payments.findById(idem.paymentId);
-      if (existing) return { payment: existing, created: true };
-    }
     return withTransaction(sequelize, async (t) => {
       if (!idem && input.order_id) {
         // Without a key, (user, order) is the natural key: an open payment for it is the answer.
         await payments.lockOrder(actor.userId, input.order_id, t);
         const open = await payments.findOpenForOrder(actor.userId, input.order_id, t);
-        if (open && open.amount === input.amount && open.currency === input.currency) return { payment: open, created: false };
+        if (open && open.amount === price.amount && open.currency === price.currency) return { payment: open, created: false };
         if (open) {
           throw new AppError('order_payment_conflict', `Order ${input.order_id} already has an open payment for another amount`, {
             param: 'order_id',
@@ -58,12 +60,13 @@ export class CreatePaymentUseCase {
           id: newId('pay'),
           userId: actor.userId,
           orderId: input.order_id ?? null,
-          amount: input.amount,
-          currency: input.currency,
+          amount: price.amount,
+          currency: price.currency,
           description: input.description ?? null,
           metadata: input.metadata ?? {},
           provider: this.deps.provider.name,
           status: 'pending',
+          orderCheck: price.orderCheck,
         },
         t,
       );

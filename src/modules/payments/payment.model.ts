@@ -20,8 +20,17 @@ export interface Payment {
   nextAction: Record<string, unknown> | null;
   dispute: { id: string; status: string; reason: string | null; amount: number } | null;
   providerObject: Record<string, unknown> | null;
+  /** What the order service said the order cost, and when (null without the order service). */
+  orderCheck: OrderCheck | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** The order service's answer a payment was priced from: minor units, the order's currency, when it was read. */
+export interface OrderCheck {
+  amount: number;
+  currency: string;
+  checkedAt: Date;
 }
 
 export interface PaymentMove {
@@ -55,6 +64,9 @@ export interface PaymentRow {
   dispute_reason: string | null;
   amount_disputed: string | number;
   provider_object: Record<string, unknown> | null;
+  order_amount?: string | number | null;
+  order_currency?: string | null;
+  order_checked_at?: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -81,6 +93,10 @@ export function toPayment(row: PaymentRow): Payment {
       ? { id: row.dispute_id, status: row.dispute_status ?? 'unknown', reason: row.dispute_reason, amount: Number(row.amount_disputed) }
       : null,
     providerObject: row.provider_object,
+    orderCheck:
+      row.order_amount != null && row.order_currency && row.order_checked_at
+        ? { amount: Number(row.order_amount), currency: row.order_currency, checkedAt: new Date(row.order_checked_at) }
+        : null,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };

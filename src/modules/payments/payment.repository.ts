@@ -1,6 +1,6 @@
 import type { Transaction } from 'sequelize';
 import { json, type Sql } from '../../shared/db/sql';
-import { toPayment, type Payment, type PaymentMove, type PaymentRow } from './payment.model';
+import { toPayment, type OrderCheck, type Payment, type PaymentMove, type PaymentRow } from './payment.model';
 import type { MoveSource, PaymentStatus } from './payment-status';
 
 export interface NewPayment {
@@ -13,6 +13,8 @@ export interface NewPayment {
   metadata: Record<string, string>;
   provider: Payment['provider'];
   status: PaymentStatus;
+  /** Set when the order service priced the payment. */
+  orderCheck?: OrderCheck | null;
 }
 
 /** Columns a use case may change; keys are column names. */
@@ -51,10 +53,18 @@ export class PaymentRepository {
 
   async insert(p: NewPayment, t: Transaction): Promise<Payment> {
     const [row] = await this.sql.returning<PaymentRow>(
-      `INSERT INTO payments (id, user_id, order_id, amount, currency, description, metadata, provider, status)
-       VALUES (:id, :userId, :orderId, :amount, :currency, :description, CAST(:metadata AS jsonb), :provider, :status)
+      `INSERT INTO payments (id, user_id, order_id, amount, currency, description, metadata, provider, status,
+                             order_amount, order_currency, order_checked_at)
+       VALUES (:id, :userId, :orderId, :amount, :currency, :description, CAST(:metadata AS jsonb), :provider, :status,
+               :orderAmount, :orderCurrency, :orderCheckedAt)
        RETURNING *`,
-      { ...p, metadata: json(p.metadata) },
+      {
+        ...p,
+        metadata: json(p.metadata),
+        orderAmount: p.orderCheck?.amount ?? null,
+        orderCurrency: p.orderCheck?.currency ?? null,
+        orderCheckedAt: p.orderCheck?.checkedAt ?? null,
+      },
       t,
     );
     return toPayment(row);

@@ -16,7 +16,10 @@ const boundedText = (max: number) =>
     // Control characters have no place in ids or descriptions and break logs and dashboards.
     .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
 
-export const orderIdSchema = boundedText(255).min(1, 'must not be empty');
+export const orderIdSchema = boundedText(255)
+  .min(1, 'must not be empty')
+  // The id is a path segment at the order service (/v1/orders/{id}); URL parsing resolves these two.
+  .refine((id) => id !== '.' && id !== '..', 'must not be "." or ".."');
 
 const metadataSchema = z
   .record(
@@ -59,11 +62,36 @@ export const createPaymentSchema = z
     payment_method: paymentMethodSchema.optional(),
   })
   .superRefine((body, ctx) => {
+    if (body.amount === undefined || body.currency === undefined) return; // priced by the order (orderPricedPaymentSchema)
     const problem = checkAmount(body.amount, body.currency);
     if (problem) ctx.addIssue({ code: 'custom', path: ['amount'], message: problem.message, params: { code: problem.code } });
   });
 
-export type CreatePaymentBody = z.infer<typeof createPaymentSchema>;
+const FROM_ORDER =
+  'With the order service configured (ORDER_SERVICE_URL) and an order_id, optional: taken from the order; when sent it must equal the order\'s (422 amount_mismatch). Otherwise required.';
+
+/**
+ * POST /v1/payments when ORDER_SERVICE_URL is set: `amount` and `currency` may be left out when an
+ * `order_id` is given (the order decides them); without an `order_id` they stay required.
+ */
+export const orderPricedPaymentSchema = createPaymentSchema
+  // safeExtend keeps the refinements above; its types only allow narrowing a field, hence the cast
+  // (the body type is spelled out below).
+  .safeExtend({
+    amount: createPaymentSchema.shape.amount.optional().describe(`Minor units. ${FROM_ORDER}`),
+    currency: createPaymentSchema.shape.currency.optional().describe(`Lowercase ISO 4217. ${FROM_ORDER}`),
+  } as unknown as Pick<typeof createPaymentSchema.shape, 'amount' | 'currency'>)
+  .superRefine((body, ctx) => {
+    if (body.order_id) return;
+    for (const field of ['amount', 'currency'] as const) {
+      if (body[field] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: `Missing required param: ${field} (no order_id to take it from)`, params: { code: 'parameter_missing' } });
+      }
+    }
+  });
+
+/** The body of POST /v1/payments; `amount` and `currency` are absent only when the order decides them. */
+export type CreatePaymentBody = Omit<z.infer<typeof createPaymentSchema>, 'amount' | 'currency'> & { amount?: number; currency?: string };
 
 export const confirmPaymentSchema = z.strictObject({ payment_method: paymentMethodSchema });
 export type ConfirmPaymentBody = z.infer<typeof confirmPaymentSchema>;

@@ -28,12 +28,18 @@ export function serializePayment(p: Payment, viewer?: Viewer) {
     failure_code: p.failureCode,
     failure_message: p.failureMessage,
     dispute: p.dispute,
+    // What the order service said, for admins (support, disputes); customers already see the amount.
+    ...(viewer?.role === 'admin' ? { order_check: serializeOrderCheck(p) } : {}),
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),
   };
 }
 
 export type PaymentResponse = ReturnType<typeof serializePayment>;
+
+function serializeOrderCheck(p: Payment) {
+  return p.orderCheck ? { amount: p.orderCheck.amount, currency: p.orderCheck.currency, checked_at: p.orderCheck.checkedAt.toISOString() } : null;
+}
 
 export function serializeMove(m: PaymentMove) {
   return { from: m.from, to: m.to, source: m.source, event_id: m.eventId, at: m.at.toISOString() };

@@ -2,6 +2,7 @@ import type { Sequelize } from 'sequelize';
 import type { PaymentProvider } from '../../providers/payment-provider';
 import type { Metrics } from '../../shared/metrics';
 import type { IdempotencyStore } from '../idempotency';
+import type { OrderLookup } from '../orders';
 import type { PaymentMover } from './payment-mover';
 import type { PaymentRepository } from './payment.repository';
 
@@ -13,4 +14,6 @@ export interface PaymentsDeps {
   provider: PaymentProvider;
   idempotency: IdempotencyStore;
   metrics: Metrics;
+  /** Set when ORDER_SERVICE_URL is: the order decides a payment's amount. */
+  orders?: OrderLookup;
 }

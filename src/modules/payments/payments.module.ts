@@ -10,6 +10,7 @@ import { PaymentRepository } from './payment.repository';
 import { PaymentsController } from './payments.controller';
 import type { PaymentsDeps } from './payments.deps';
 import { paymentsRouter } from './payments.routes';
+import { createPaymentSchema, orderPricedPaymentSchema } from './payment.schemas';
 import { ReadPaymentsUseCase } from './read-payments.use-case';
 import { ReconcilePaymentsUseCase } from './reconcile-payments.use-case';
 import { SyncPaymentUseCase } from './sync-payment.use-case';
@@ -40,7 +41,7 @@ export function createPaymentsModule(
     read: new ReadPaymentsUseCase(payments),
   });
   return {
-    router: paymentsRouter(controller, idempotency),
+    router: paymentsRouter(controller, idempotency, deps.orders ? orderPricedPaymentSchema : createPaymentSchema),
     payments,
     mover,
     sync,

@@ -22,5 +22,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
   const appError = reportError(err, { method: req.method, path: req.path });
   const { status, body } = toErrorResponse(appError, req.id);
   if (appError.code === 'database_unavailable' || appError.code === 'provider_unavailable') res.set('Retry-After', '1');
+  // Every 503 is retryable (API.md): say when, not only for the codes listed above.
+  else if (status === 503) res.set('Retry-After', String(appError.retryAfterSeconds ?? 1));
   res.status(status).json(body);
 };

@@ -48,6 +48,13 @@ describe('events emitted through the outbox (order service, signed webhooks, str
   }
 
   function acceptOrders(times = 20) {
+    // With ORDER_SERVICE_URL set, the amount comes from the order (issue #9): the order service prices it too.
+    nock(ORDERS)
+      .get(/^\/v1\/orders\/[^/]+$/)
+      .times(times)
+      .reply(function (uri) {
+        return [200, { id: decodeURIComponent(uri.split('/')[3]), user_id: this.req.headers['x-user-id'], amount: 2000, currency: 'usd', status: 'pending' }];
+      });
     return nock(ORDERS)
       .patch(/\/v1\/orders\/[^/]+\/payment-status/)
       .times(times)

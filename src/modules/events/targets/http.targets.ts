@@ -1,13 +1,14 @@
 import { createHmac } from 'node:crypto';
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import axiosRetry from 'axios-retry';
+import { createOutboundClient } from '../../../shared/http/outbound-client';
 import type { DeliveryTarget, OutgoingEvent } from './delivery-target';
 
 const TIMEOUT_MS = 5_000;
 
 /** An HTTP client that retries twice at once on network errors and 5xx; longer outages go back to the outbox's backoff. */
 export function createDeliveryClient(): AxiosInstance {
-  const client = axios.create({ timeout: TIMEOUT_MS, validateStatus: (status) => status >= 200 && status < 300 });
+  const client = createOutboundClient({ timeoutMs: TIMEOUT_MS }); // no redirects, bounded bodies, 2xx only
   axiosRetry(client, {
     retries: 2,
     retryDelay: axiosRetry.exponentialDelay,
