@@ -20,6 +20,11 @@ export interface Payment {
   nextAction: Record<string, unknown> | null;
   dispute: { id: string; status: string; reason: string | null; amount: number } | null;
   providerObject: Record<string, unknown> | null;
+  /**
+   * The last PaymentIntent event applied to the payment: its provider `created` (unix seconds) and
+   * id. An event created before it is older news and never moves the payment.
+   */
+  lastEvent: { id: string; created: number } | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -55,6 +60,8 @@ export interface PaymentRow {
   dispute_reason: string | null;
   amount_disputed: string | number;
   provider_object: Record<string, unknown> | null;
+  last_event_created: string | number | null;
+  last_event_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -81,6 +88,10 @@ export function toPayment(row: PaymentRow): Payment {
       ? { id: row.dispute_id, status: row.dispute_status ?? 'unknown', reason: row.dispute_reason, amount: Number(row.amount_disputed) }
       : null,
     providerObject: row.provider_object,
+    lastEvent:
+      row.last_event_id && row.last_event_created !== null && row.last_event_created !== undefined
+        ? { id: row.last_event_id, created: Number(row.last_event_created) }
+        : null,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
