@@ -39,6 +39,10 @@ export class ApplyWebhookEventUseCase {
     try {
       const object = snapshotObject(event.payload);
       const notOurs = outOfScope(event, this.deps.scope);
+      if (notOurs) {
+        // Ingest ignores these already; this is a row stored under another setting, or a replay.
+        logger.warn('webhook event is of another mode or account; ignored', { event_id: event.id, type: event.type, outcome: notOurs });
+      }
       if (!handler || !object || notOurs) {
         await this.deps.events.finish(event.id, 'ignored', notOurs ?? (object ? 'unhandled_type' : 'unhandled_thin_event'), null);
         return this.count('ignored');

@@ -233,8 +233,6 @@ describe('one payment’s events in provider order across two worker instances o
       ]);
       for (const e of sequences[i]) expect(await storedEvent(e.id), e.id).to.include({ state: 'processed', outcome: 'moved', attempts: 1 });
     }
-    const unfinished = await rows(`SELECT id FROM webhook_events WHERE state IN ('pending', 'retrying', 'processing')`);
-    expect(unfinished).to.deep.equal([]);
   });
 
   it('when an older event of a payment is being applied by the other instance, then a newer one waits for it and is applied after, never beside it', async () => {
