@@ -50,6 +50,11 @@ const envSchema = z.object({
   STRIPE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  STRIPE_ACCOUNT_ID: z
+    .string()
+    .trim()
+    .regex(/^acct_[A-Za-z0-9]+$/, 'must be a Stripe account id (acct_...)')
+    .optional(),
 
   MOCK_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   MOCK_SUCCESS_RATE: z.coerce.number().min(0).max(1).default(1),
@@ -114,6 +119,17 @@ export interface Config {
     timeoutMs: number;
     maxNetworkRetries: number;
     webhookToleranceSeconds: number;
+    /**
+     * Whether provider events must be live-mode ones: true for an `sk_live_`/`rk_live_` key, false
+     * for a test key and for the mock provider. Events of the other mode are stored and ignored.
+     */
+    livemode: boolean;
+    /**
+     * The Stripe account whose events are ours (`STRIPE_ACCOUNT_ID`). Events carrying another
+     * `account` (Connect events of other accounts) are stored and ignored; unset, every event that
+     * carries an `account` is.
+     */
+    accountId?: string;
   };
   mock: { latencyMs: number; successRate: number };
   jwt: { secret?: string; publicKey?: string; jwksUrl?: string; issuer?: string; audience?: string };
@@ -187,6 +203,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
       timeoutMs: env.STRIPE_TIMEOUT_MS,
       maxNetworkRetries: env.STRIPE_MAX_NETWORK_RETRIES,
       webhookToleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS,
+      livemode: provider === 'stripe' && /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY ?? ''),
+      accountId: env.STRIPE_ACCOUNT_ID,
     },
     mock: { latencyMs: env.MOCK_LATENCY_MS, successRate: env.MOCK_SUCCESS_RATE },
     jwt: {
@@ -227,6 +245,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
   }
   if (config.orderService.required && !config.orderService.url) {
     throw new ConfigError('ORDER_SERVICE_REQUIRED=true needs ORDER_SERVICE_URL (the amount of a payment comes from the order)');
+  }
+  // The key's mode decides which events are ours (livemode); a key of neither mode cannot say.
+  if (provider === 'stripe' && !/^(sk|rk)_(test|live)_/.test(config.stripe.secretKey ?? '')) {
+    throw new ConfigError('STRIPE_SECRET_KEY must be a secret or restricted key (sk_test_, sk_live_, rk_test_ or rk_live_)');
   }
   if (isProduction) assertProductionReady(config, env);
   return Object.freeze(config);

@@ -41,6 +41,7 @@ const ERROR_TABLE = {
   card_declined: { status: 402, type: 'card_error' },
   authentication_required: { status: 402, type: 'card_error' },
   signature_invalid: { status: 400, type: 'invalid_request_error' },
+  event_invalid: { status: 400, type: 'invalid_request_error' },
   rate_limited: { status: 429, type: 'rate_limit_error' },
   provider_rejected: { status: 502, type: 'provider_error' },
   provider_unavailable: { status: 503, type: 'provider_error' },

@@ -39,6 +39,30 @@ const orderErrors = {
   422: error('Idempotency-Key reused with a different request, or amount_mismatch: amount/currency differ from the order'),
   502: error('order_service_invalid_response: the order service answered something that is not an order; nothing created'),
   503: error('Provider, database or order service unavailable (order_service_unavailable, with Retry-After): retry with the same Idempotency-Key'),
+  504: error('Provider timed out: retry with the same Idempotency-Key'),
+};
+
+/** POST /v1/test/simulate's answer, 200 (applied) or 202 (queued). */
+const simulation = {
+  type: 'object',
+  properties: {
+    object: { type: 'string', enum: ['simulation'] },
+    scenario: { type: 'string' },
+    applied: { type: 'boolean', description: 'true when every event below was applied (or settled as ignored) before the answer' },
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          type: { type: 'string' },
+          state: { type: 'string', enum: ['pending', 'processing', 'retrying', 'processed', 'ignored', 'dead'] },
+          outcome: { type: 'string', nullable: true },
+        },
+      },
+    },
+    payment: ref('Payment'),
+  },
 };
 
 export const paths: Record<string, unknown> = {
@@ -125,7 +149,7 @@ export const paths: Record<string, unknown> = {
     post: {
       summary: 'Stripe webhook endpoint (no JWT; Stripe-Signature verified over the raw body)',
       description:
-        'Verified with STRIPE_WEBHOOK_SECRET (a comma-separated list while rolling a secret), 300 s tolerance, future timestamps refused. A verified event is stored once by its id before the 200; it is applied off the request path by a worker. Duplicates answer 200 with duplicate: true and have no second effect. Unknown types and objects that are not ours are stored as ignored and answered 200.',
+        'Verified with STRIPE_WEBHOOK_SECRET (a comma-separated list while rolling a secret), 300 s tolerance, future timestamps refused. A verified event is stored once by its id before the 200; it is applied off the request path by a worker. Duplicates answer 200 with duplicate: true and have no second effect. Unknown types, thin events (v2.core.event, no snapshot), events of the other mode (livemode against the key) or of another account (STRIPE_ACCOUNT_ID), and objects that are not ours are stored as ignored and answered 200.',
       security: [],
       parameters: [{ name: 'Stripe-Signature', in: 'header', required: true, schema: { type: 'string', example: 't=1700000000,v1=5257a869...' } }],
       requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'A Stripe event' } } } },
@@ -134,7 +158,9 @@ export const paths: Record<string, unknown> = {
           description: 'Stored (or already stored)',
           ...json({ type: 'object', properties: { received: { type: 'boolean' }, id: { type: 'string' }, duplicate: { type: 'boolean' } } }),
         },
-        400: error('Bad, missing or stale signature, or malformed JSON: nothing stored'),
+        400: error(
+          'Nothing stored. signature_invalid: bad, missing or stale signature (only then); invalid_json: signed but not JSON; event_invalid: signed JSON that is not a Stripe event (no id or type, or no data.object and not a thin event)',
+        ),
         413: error('Body over 1 MB (refused before any HMAC work)'),
         503: error('Database unavailable: not stored, so Stripe retries'),
       },
@@ -248,21 +274,11 @@ export const paths: Record<string, unknown> = {
     post: {
       summary: 'Development only (404 when NODE_ENV=production): make a provider scenario happen',
       description:
-        "Emits the signed Stripe-shaped event(s) a scenario produces through the real webhook pipeline and applies them; history rows carry source 'simulate'. Customers may simulate only on their own payments.",
+        "Emits the signed Stripe-shaped event(s) a scenario produces through the real webhook pipeline, applies them (in order with the payment's other events, on whichever replica holds them) and waits for them, at most 10 s, before answering; history rows carry source 'simulate'. Customers may simulate only on their own payments.",
       requestBody: { required: true, ...json(ref('Simulate')) },
       responses: {
-        200: {
-          description: 'The events delivered and the payment afterwards',
-          ...json({
-            type: 'object',
-            properties: {
-              object: { type: 'string', enum: ['simulation'] },
-              scenario: { type: 'string' },
-              events: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, type: { type: 'string' } } } },
-              payment: ref('Payment'),
-            },
-          }),
-        },
+        200: { description: 'Every event was applied (applied: true); the payment afterwards', ...json(simulation) },
+        202: { description: 'The events are stored and queued but were not all applied within the wait (applied: false); the payment as it stood', ...json(simulation) },
         400: error('Invalid body or scenario'),
         404: error('No such payment, or production'),
         409: error('The scenario is not possible in the payment’s state'),

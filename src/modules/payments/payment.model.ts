@@ -22,6 +22,11 @@ export interface Payment {
   providerObject: Record<string, unknown> | null;
   /** What the order service said the order cost, and when (null without the order service). */
   orderCheck: OrderCheck | null;
+  /**
+   * The last PaymentIntent event applied to the payment: its provider `created` (unix seconds) and
+   * id. An event created before it is older news and never moves the payment.
+   */
+  lastEvent: { id: string; created: number } | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -67,6 +72,8 @@ export interface PaymentRow {
   order_amount?: string | number | null;
   order_currency?: string | null;
   order_checked_at?: Date | null;
+  last_event_created: string | number | null;
+  last_event_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -96,6 +103,10 @@ export function toPayment(row: PaymentRow): Payment {
     orderCheck:
       row.order_amount != null && row.order_currency && row.order_checked_at
         ? { amount: Number(row.order_amount), currency: row.order_currency, checkedAt: new Date(row.order_checked_at) }
+        : null,
+    lastEvent:
+      row.last_event_id && row.last_event_created !== null && row.last_event_created !== undefined
+        ? { id: row.last_event_id, created: Number(row.last_event_created) }
         : null,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),

@@ -118,6 +118,20 @@ export class PaymentRepository {
     return toPayment(row);
   }
 
+  /**
+   * Records `event` (provider `created` in unix seconds, and id) as the last PaymentIntent event
+   * applied to the payment, unless a later one is recorded already. Does not touch `updated_at`:
+   * news that changed nothing is not activity. Call under the payment's row lock.
+   */
+  async recordAppliedEvent(paymentId: string, event: { id: string; created: number }, t: Transaction): Promise<void> {
+    await this.sql.exec(
+      `UPDATE payments SET last_event_created = :created, last_event_id = :eventId
+        WHERE id = :paymentId AND (last_event_created IS NULL OR last_event_created <= :created)`,
+      { paymentId, eventId: event.id, created: event.created },
+      t,
+    );
+  }
+
   async insertMove(
     paymentId: string,
     move: { from: PaymentStatus | null; to: PaymentStatus; source: MoveSource; eventId?: string | null },

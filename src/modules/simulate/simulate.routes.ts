@@ -16,7 +16,14 @@ export function simulateRouter(useCase: SimulateUseCase): Router {
   router.post('/simulate', validate('body', simulateSchema), async (req, res) => {
     const body = req.validated!.body as z.infer<typeof simulateSchema>;
     const result = await useCase.execute(body.payment_id, body.scenario, req.auth!);
-    res.json({ object: 'simulation', scenario: body.scenario, events: result.events, payment: serializePayment(result.payment, req.auth) });
+    // 202: the events are stored and queued but were not all applied within the wait; `payment` is as it stood.
+    res.status(result.applied ? 200 : 202).json({
+      object: 'simulation',
+      scenario: body.scenario,
+      applied: result.applied,
+      events: result.events,
+      payment: serializePayment(result.payment, req.auth),
+    });
   });
   return router;
 }

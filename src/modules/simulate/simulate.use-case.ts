@@ -4,16 +4,25 @@ import type { PaymentProvider } from '../../providers/payment-provider';
 import type { Principal } from '../../shared/auth/jwt-verifier';
 import { AppError } from '../../shared/errors';
 import { findVisiblePayment, type Payment, type PaymentRepository } from '../payments';
-import { deliverSignedEvent, type WebhooksModule } from '../webhooks';
+import { deliverSignedEvent, type WebhookEventState, type WebhooksModule } from '../webhooks';
+
+/** How long a simulation waits for its events to be applied before answering "queued", in ms. */
+export const DEFAULT_SIMULATE_WAIT_MS = 10_000;
 
 export interface SimulationResult {
+  /** The payment as stored when answering: after the events when `applied`, else as it stood. */
   payment: Payment;
-  events: Array<{ id: string; type: string }>;
+  /** True when every event of the scenario was applied (or settled as ignored) before the answer. */
+  applied: boolean;
+  events: Array<{ id: string; type: string; state: WebhookEventState; outcome: string | null }>;
 }
 
 /**
  * Development only: makes the provider side of a scenario happen and delivers the events Stripe
- * would send, signed, through the real webhook pipeline; then applies them before answering.
+ * would send, signed, through the real webhook pipeline; then applies them, and waits for them
+ * (bounded by `waitMs`) before reading the payment, so the answer shows their effect. Events another
+ * replica holds, or queued behind an older event of the payment, are waited for; when the wait runs
+ * out the answer says so (`applied: false`, each event's state) instead of showing a stale payment as done.
  */
 export class SimulateUseCase {
   constructor(
@@ -22,6 +31,7 @@ export class SimulateUseCase {
       provider: PaymentProvider;
       webhooks: WebhooksModule;
       webhookSecret: string;
+      waitMs?: number;
     },
   ) {}
 
@@ -32,10 +42,18 @@ export class SimulateUseCase {
     }
     const events = await this.eventsFor(payment, scenario);
     for (const event of events) await deliverSignedEvent(this.deps.webhooks.ingest, event, this.deps.webhookSecret, 'simulate');
-    await this.deps.webhooks.worker.drain();
+    const ids = events.map((e) => e.id);
+    const settlement = await this.deps.webhooks.settle(ids, this.deps.waitMs ?? DEFAULT_SIMULATE_WAIT_MS);
+    const stored = new Map(settlement.events.map((e) => [e.id, e]));
     return {
       payment: (await this.deps.payments.findById(payment.id))!,
-      events: events.map((e) => ({ id: e.id, type: String(e.type) })),
+      applied: settlement.settled,
+      events: events.map((e) => ({
+        id: e.id,
+        type: String(e.type),
+        state: stored.get(e.id)?.state ?? 'pending',
+        outcome: stored.get(e.id)?.outcome ?? null,
+      })),
     };
   }
 

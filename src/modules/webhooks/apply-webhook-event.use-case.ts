@@ -6,6 +6,8 @@ import type { Metrics } from '../../shared/metrics';
 import type { OutboxRepository } from '../events';
 import type { PaymentMover, PaymentRepository, SyncPaymentUseCase } from '../payments';
 import type { RefundRepository } from '../refunds';
+import { outOfScope, type EventScope } from './event-scope';
+import { snapshotObject } from './event-shape';
 import { handlerFor, type HandlerResult } from './handlers';
 import type { WebhookEvent } from './webhook-event.model';
 import type { WebhookEventRepository } from './webhook-event.repository';
@@ -20,6 +22,8 @@ export interface ApplyDeps {
   sync: SyncPaymentUseCase;
   metrics: Metrics;
   maxAttempts: number;
+  /** Events of another mode or account are never applied (checked again here for replays and old rows). */
+  scope: EventScope;
 }
 
 /**
@@ -33,21 +37,40 @@ export class ApplyWebhookEventUseCase {
   async execute(event: WebhookEvent): Promise<void> {
     const handler = handlerFor(event.type);
     try {
-      if (!handler) {
-        await this.deps.events.finish(event.id, 'ignored', 'unhandled_type', null);
+      const object = snapshotObject(event.payload);
+      const notOurs = outOfScope(event, this.deps.scope);
+      if (notOurs) {
+        // Ingest ignores these already; this is a row stored under another setting, or a replay.
+        logger.warn('webhook event is of another mode or account; ignored', { event_id: event.id, type: event.type, outcome: notOurs });
+      }
+      if (!handler || !object || notOurs) {
+        await this.deps.events.finish(event.id, 'ignored', notOurs ?? (object ? 'unhandled_type' : 'unhandled_thin_event'), null);
         return this.count('ignored');
       }
-      const object = (JSON.parse(event.payload) as { data: { object: never } }).data.object;
       const result: HandlerResult = await withTransaction(this.deps.sequelize, async (t) => {
         const { payments, mover, refunds, outbox } = this.deps;
-        const outcome = await handler(object, { t, eventId: event.id, eventType: event.type, source: event.source, payments, mover, refunds, outbox });
+        const outcome = await handler(object, {
+          t,
+          eventId: event.id,
+          eventType: event.type,
+          eventCreated: event.providerCreated,
+          source: event.source,
+          payments,
+          mover,
+          refunds,
+          outbox,
+        });
         if (outcome.kind === 'done') await this.deps.events.finish(event.id, outcome.state, outcome.outcome, outcome.paymentId, t);
         return outcome;
       });
       if (result.kind === 'needs_sync') {
         // Provider call outside any transaction; its answer is applied in the sync's own transaction.
         const payment = await this.deps.sync.execute(result.paymentId, event.source, event.id);
-        await this.deps.events.finish(event.id, 'processed', 'synced_from_provider', payment.id);
+        await withTransaction(this.deps.sequelize, async (t) => {
+          // The provider's answer is at least as new as this event: later-created events only from now on.
+          await this.deps.payments.recordAppliedEvent(payment.id, { id: event.id, created: event.providerCreated }, t);
+          await this.deps.events.finish(event.id, 'processed', 'synced_from_provider', payment.id, t);
+        });
         return this.count('processed');
       }
       this.count(result.state);

@@ -1,10 +1,10 @@
-import { SignatureError, verifyStripeEvent, type VerifiedEvent } from '../../providers/stripe/stripe-webhook-signature';
+import { SignatureError, verifyStripeSignature } from '../../providers/stripe/stripe-webhook-signature';
 import { AppError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
-import { handlerFor, paymentIdFromMetadata } from './handlers';
-import type { StripeObject } from './handlers/handler.types';
-import type { NewWebhookEvent, WebhookEventRepository } from './webhook-event.repository';
+import { describeEvent } from './event-shape';
+import type { EventScope } from './event-scope';
+import type { WebhookEventRepository } from './webhook-event.repository';
 
 export interface IngestResult {
   id: string;
@@ -18,65 +18,65 @@ export interface IngestDeps {
   secrets: string[];
   toleranceSeconds: number;
   metrics: Metrics;
+  /** The mode and account whose events are ours; others are stored as ignored. */
+  scope: EventScope;
   /** Called when a new event awaits processing, so the worker picks it up at once. */
   onStored: () => void;
 }
+
+const IGNORED_LOG: Record<string, string> = {
+  unhandled_type: 'webhook event type not handled; stored',
+  unhandled_thin_event: 'thin webhook event (no snapshot) not handled; stored',
+  livemode_mismatch: "webhook event is of the other mode than the service's key; stored and ignored",
+  account_mismatch: 'webhook event is of another Stripe account; stored and ignored',
+};
 
 /**
  * Verifies a delivery and stores it once. Nothing is applied here: the answer goes back to Stripe
  * as soon as the event is durable, and the worker applies it. A store failure propagates (5xx), so
  * Stripe delivers again; an event is never acknowledged without being stored.
+ *
+ * Three separate steps, three separate errors: the signature (400 `signature_invalid`), then the
+ * JSON (400 `invalid_json`), then the event's shape (400 `event_invalid`). A signed body is never
+ * called badly signed because of what it says.
  */
 export class IngestWebhookUseCase {
   constructor(private readonly deps: IngestDeps) {}
 
   async execute(rawBody: Buffer, signatureHeader: string | undefined, source: 'webhook' | 'simulate' = 'webhook'): Promise<IngestResult> {
-    const event = this.verify(rawBody, signatureHeader);
-    const record = describe(event, rawBody, source);
+    this.verify(rawBody, signatureHeader);
+    const record = this.refusing(() => describeEvent(parseJson(rawBody), rawBody, source, this.deps.scope));
     const stored = await this.deps.events.insertOnce(record);
     this.deps.metrics.webhookEvents.inc({ type: record.type, result: stored ? 'stored' : 'duplicate' });
-    if (stored && record.outcome === 'unhandled_type') logger.info('webhook event type not handled; stored', { event_id: record.id, type: record.type });
+    const message = record.outcome ? IGNORED_LOG[record.outcome] : undefined;
+    if (stored && message) {
+      const log = record.outcome!.endsWith('_mismatch') ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log(message, { event_id: record.id, type: record.type, livemode: record.livemode, account: record.account, outcome: record.outcome });
+    }
     if (stored && record.state === 'pending') this.deps.onStored();
     return { id: record.id, type: record.type, duplicate: !stored, state: record.state };
   }
 
-  private verify(rawBody: Buffer, signatureHeader: string | undefined): VerifiedEvent {
+  private verify(rawBody: Buffer, signatureHeader: string | undefined): void {
+    this.refusing(() => verifyStripeSignature(rawBody, signatureHeader, this.deps.secrets, this.deps.toleranceSeconds));
+  }
+
+  /** Runs one step of the checks; a refusal is counted and becomes its 400. */
+  private refusing<T>(step: () => T): T {
     try {
-      return verifyStripeEvent(rawBody, signatureHeader, this.deps.secrets, this.deps.toleranceSeconds);
+      return step();
     } catch (err) {
       this.deps.metrics.webhookEvents.inc({ type: 'unknown', result: 'rejected' });
       if (err instanceof SignatureError) throw new AppError('signature_invalid', `Webhook signature verification failed: ${err.message}`, { param: 'Stripe-Signature' });
-      if (err instanceof SyntaxError) throw new AppError('invalid_json', 'The webhook body is not valid JSON');
       throw err;
     }
   }
 }
 
-/** The columns of one stored event, and whether it needs processing at all. */
-function describe(event: VerifiedEvent, rawBody: Buffer, source: 'webhook' | 'simulate'): NewWebhookEvent {
-  // A signed body is only as well-formed as its sender made it: `null` or an array parse fine too.
-  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const object = isRecord(event) && isRecord(event.data) ? event.data.object : undefined;
-  if (!isRecord(event) || typeof event.id !== 'string' || !event.id || typeof event.type !== 'string' || !isRecord(object)) {
-    throw new AppError('parameter_invalid', 'The event must have an id, a type and data.object');
+function parseJson(rawBody: Buffer): unknown {
+  try {
+    return JSON.parse(rawBody.toString('utf8')) as unknown;
+  } catch {
+    throw new AppError('invalid_json', 'The webhook body is signed but is not valid JSON');
   }
-  const handled = handlerFor(event.type) !== undefined;
-  const paymentId = paymentIdFromMetadata(object as StripeObject);
-  // An intent without our payment id was not made by this service (another integration on the account).
-  const notOurs = handled && event.type.startsWith('payment_intent.') && !paymentId;
-  return {
-    id: event.id.slice(0, 255),
-    type: event.type.slice(0, 255),
-    providerCreated: Number.isFinite(Number(event.created)) ? Number(event.created) : Math.floor(Date.now() / 1000),
-    apiVersion: typeof event.api_version === 'string' ? event.api_version : null,
-    livemode: event.livemode === true,
-    account: typeof event.account === 'string' ? event.account : null,
-    objectId: typeof object.id === 'string' ? object.id : null,
-    paymentId,
-    payload: rawBody.toString('utf8'),
-    signatureVerified: true,
-    source,
-    state: handled && !notOurs ? 'pending' : 'ignored',
-    outcome: !handled ? 'unhandled_type' : notOurs ? 'not_ours' : null,
-  };
 }

@@ -4,6 +4,9 @@
  */
 export type WebhookEventState = 'pending' | 'processing' | 'retrying' | 'processed' | 'ignored' | 'dead';
 
+/** States an event leaves no more on its own (dead ones only by an admin replay). */
+export const FINAL_WEBHOOK_EVENT_STATES: readonly WebhookEventState[] = ['processed', 'ignored', 'dead'];
+
 export const WEBHOOK_EVENT_STATES: readonly WebhookEventState[] = ['pending', 'processing', 'retrying', 'processed', 'ignored', 'dead'];
 
 export interface WebhookEvent {
@@ -15,6 +18,11 @@ export interface WebhookEvent {
   account: string | null;
   objectId: string | null;
   paymentId: string | null;
+  /**
+   * The provider PaymentIntent the event is about (the intent itself, or a charge's, refund's or
+   * dispute's `payment_intent`); null when it names none. One key's events are applied one at a time.
+   */
+  orderingKey: string | null;
   payload: string;
   signatureVerified: boolean;
   /** 'webhook' for Stripe's deliveries, 'simulate' for the development simulator's. */
@@ -37,6 +45,7 @@ export interface WebhookEventRow {
   account: string | null;
   object_id: string | null;
   payment_id: string | null;
+  ordering_key: string | null;
   payload: string;
   signature_verified: boolean;
   source: 'webhook' | 'simulate';
@@ -59,6 +68,7 @@ export function toWebhookEvent(row: WebhookEventRow): WebhookEvent {
     account: row.account,
     objectId: row.object_id,
     paymentId: row.payment_id,
+    orderingKey: row.ordering_key,
     payload: row.payload,
     signatureVerified: row.signature_verified,
     source: row.source,

@@ -1,4 +1,5 @@
 import type { Transaction } from 'sequelize';
+import { withTransaction } from '../../shared/db/database';
 import type { Sql } from '../../shared/db/sql';
 import { toWebhookEvent, type WebhookEvent, type WebhookEventRow, type WebhookEventState } from './webhook-event.model';
 
@@ -10,6 +11,8 @@ export type NewWebhookEvent = Omit<
 
 /** How long a claimed event stays claimed; a worker that died releases its events after this. */
 const CLAIM_LEASE_SECONDS = 60;
+/** Any constant works; it only has to be the same for every instance of this service. */
+const CLAIM_LOCK_ID = 727_101;
 
 export class WebhookEventRepository {
   constructor(private readonly sql: Sql) {}
@@ -18,9 +21,9 @@ export class WebhookEventRepository {
   async insertOnce(e: NewWebhookEvent): Promise<boolean> {
     const rows = await this.sql.returning<{ id: string }>(
       `INSERT INTO webhook_events (id, type, provider_created, api_version, livemode, account, object_id, payment_id,
-                                   payload, signature_verified, source, state, outcome, processed_at)
+                                   ordering_key, payload, signature_verified, source, state, outcome, processed_at)
        VALUES (:id, :type, :providerCreated, :apiVersion, :livemode, :account, :objectId, :paymentId,
-               :payload, :signatureVerified, :source, :state, :outcome, CASE WHEN :state = 'ignored' THEN now() END)
+               :orderingKey, :payload, :signatureVerified, :source, :state, :outcome, CASE WHEN :state = 'ignored' THEN now() END)
        ON CONFLICT (id) DO NOTHING RETURNING id`,
       { ...e },
     );
@@ -28,24 +31,42 @@ export class WebhookEventRepository {
   }
 
   /**
-   * Claims due events, oldest provider time first, skipping rows another worker holds. Events whose
-   * claim lease ran out (their worker died) are due again.
+   * Claims due events, oldest provider time first (then arrival), at most one per ordering key: an
+   * event is due only when no older event of its key is unfinished and none of its key is being
+   * applied, so one payment's events are applied one at a time, in order, by any number of workers
+   * and replicas. Events whose claim lease ran out (their worker died) are due again.
+   *
+   * The claim itself runs under one transaction-scoped advisory lock: two claims never interleave,
+   * so each sees the other's committed claims (READ COMMITTED takes the snapshot after the lock)
+   * and cannot both take events of one key. A claim is one short statement; nothing else waits on it.
    */
   async claimDue(limit: number): Promise<WebhookEvent[]> {
-    const rows = await this.sql.returning<WebhookEventRow>(
-      `UPDATE webhook_events SET state = 'processing', attempts = attempts + 1,
-              locked_until = now() + make_interval(secs => ${CLAIM_LEASE_SECONDS})
-        WHERE id IN (
-          SELECT id FROM webhook_events
-           WHERE (state IN ('pending', 'retrying') AND next_attempt_at <= now())
-              OR (state = 'processing' AND locked_until < now())
-           ORDER BY provider_created, received_at
-           LIMIT :limit
-           FOR UPDATE SKIP LOCKED)
-        RETURNING *`,
-      { limit },
+    const rows = await withTransaction(this.sql.sequelize, async (t) => {
+      await this.sql.exec(`SELECT pg_advisory_xact_lock(:lock)`, { lock: CLAIM_LOCK_ID }, t);
+      return this.sql.returning<WebhookEventRow>(
+        `UPDATE webhook_events SET state = 'processing', attempts = attempts + 1,
+                locked_until = now() + make_interval(secs => ${CLAIM_LEASE_SECONDS})
+          WHERE id IN (
+            SELECT e.id FROM webhook_events e
+             WHERE ((e.state IN ('pending', 'retrying') AND e.next_attempt_at <= now())
+                    OR (e.state = 'processing' AND e.locked_until < now()))
+               AND NOT EXISTS (
+                 SELECT 1 FROM webhook_events o
+                  WHERE o.ordering_key = e.ordering_key AND o.id <> e.id
+                    AND o.state IN ('pending', 'retrying', 'processing')
+                    AND ((o.state = 'processing' AND o.locked_until >= now())
+                         OR (o.provider_created, o.received_at, o.id) < (e.provider_created, e.received_at, e.id)))
+             ORDER BY e.provider_created, e.received_at, e.id
+             LIMIT :limit
+             FOR UPDATE SKIP LOCKED)
+          RETURNING *`,
+        { limit },
+        t,
+      );
+    });
+    return rows.map(toWebhookEvent).sort(
+      (a, b) => a.providerCreated - b.providerCreated || a.receivedAt.getTime() - b.receivedAt.getTime() || a.id.localeCompare(b.id),
     );
-    return rows.map(toWebhookEvent).sort((a, b) => a.providerCreated - b.providerCreated || a.receivedAt.getTime() - b.receivedAt.getTime());
   }
 
   async finish(id: string, state: 'processed' | 'ignored', outcome: string, paymentId: string | null, t?: Transaction): Promise<void> {
@@ -75,6 +96,12 @@ export class WebhookEventRepository {
       { id },
     );
     return row ? toWebhookEvent(row) : null;
+  }
+
+  async findByIds(ids: string[]): Promise<WebhookEvent[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.sql.many<WebhookEventRow>(`SELECT * FROM webhook_events WHERE id IN (:ids)`, { ids });
+    return rows.map(toWebhookEvent);
   }
 
   async findById(id: string): Promise<WebhookEvent | null> {

@@ -8,11 +8,13 @@ import type { OutboxRepository } from '../events';
 import type { PaymentsModule } from '../payments';
 import { RefundRepository } from '../refunds';
 import { ApplyWebhookEventUseCase } from './apply-webhook-event.use-case';
+import type { EventScope } from './event-scope';
 import { IngestWebhookUseCase } from './ingest-webhook.use-case';
 import { webhookEventsAdminRouter } from './webhook-events.admin';
 import { WEBHOOK_EVENT_STATES } from './webhook-event.model';
 import { WebhookEventRepository } from './webhook-event.repository';
 import { WebhookWorker } from './webhook-worker';
+import { settleEvents, type Settlement } from './settle-events';
 import { webhooksRouter } from './webhooks.routes';
 
 export interface WebhooksModule {
@@ -21,6 +23,8 @@ export interface WebhooksModule {
   ingest: IngestWebhookUseCase;
   worker: WebhookWorker;
   events: WebhookEventRepository;
+  /** Applies the given stored events and waits (at most `timeoutMs`) until each is final. */
+  settle(ids: string[], timeoutMs: number): Promise<Settlement>;
 }
 
 export function createWebhooksModule(deps: {
@@ -31,6 +35,7 @@ export function createWebhooksModule(deps: {
   outbox: OutboxRepository;
 }): WebhooksModule {
   const sql = new Sql(deps.sequelize);
+  const scope: EventScope = { livemode: deps.config.stripe.livemode, accountId: deps.config.stripe.accountId ?? null };
   const events = new WebhookEventRepository(sql);
   const apply = new ApplyWebhookEventUseCase({
     sequelize: deps.sequelize,
@@ -42,6 +47,7 @@ export function createWebhooksModule(deps: {
     sync: deps.payments.sync,
     metrics: deps.metrics,
     maxAttempts: deps.config.webhooks.maxAttempts,
+    scope,
   });
   const worker = new WebhookWorker(events, apply, deps.config.webhooks.workerIntervalMs);
   const ingest = new IngestWebhookUseCase({
@@ -49,6 +55,7 @@ export function createWebhooksModule(deps: {
     secrets: deps.config.stripe.webhookSecrets,
     toleranceSeconds: deps.config.stripe.webhookToleranceSeconds,
     metrics: deps.metrics,
+    scope,
     onStored: () => worker.poke(),
   });
   // Dead (and waiting) events are visible to whoever watches the metrics, not only to admins.
@@ -62,5 +69,12 @@ export function createWebhooksModule(deps: {
       for (const state of WEBHOOK_EVENT_STATES) this.set({ state }, counts[state] ?? 0);
     },
   });
-  return { router: webhooksRouter(ingest), adminRouter: webhookEventsAdminRouter(events, worker), ingest, worker, events };
+  return {
+    router: webhooksRouter(ingest),
+    adminRouter: webhookEventsAdminRouter(events, worker),
+    ingest,
+    worker,
+    events,
+    settle: (ids, timeoutMs) => settleEvents(events, worker, ids, timeoutMs),
+  };
 }

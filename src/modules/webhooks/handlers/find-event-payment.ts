@@ -32,3 +32,15 @@ export const intentIdOf = (object: StripeObject): string | null => {
   if (pi && typeof pi === 'object' && typeof (pi as { id?: unknown }).id === 'string') return (pi as { id: string }).id;
   return null;
 };
+
+/**
+ * The handler's answer when a charge, refund or dispute names `payment` but is not about it: null
+ * when the object's PaymentIntent is the payment's own, else the reason to ignore the event.
+ * `metadata.payment_id` is only a hint (anyone can copy it, e.g. a connected account's charge); the
+ * PaymentIntent is what ties a provider object to a payment. A payment whose intent id is not
+ * committed yet makes the event wait (retry), like a payment we do not have yet.
+ */
+export function notAboutPayment(object: StripeObject, payment: Payment): 'other_intent' | null {
+  if (!payment.providerPaymentId) throw new PaymentNotYetKnownError(payment.id);
+  return intentIdOf(object) === payment.providerPaymentId ? null : 'other_intent';
+}

@@ -8,6 +8,8 @@ export interface HandlerContext {
   t: Transaction;
   eventId: string;
   eventType: string;
+  /** The provider's `created` of the event, unix seconds: its place in the payment's timeline. */
+  eventCreated: number;
   /** Written to the payment history with every move this event causes. */
   source: MoveSource;
   payments: PaymentRepository;

@@ -1,5 +1,5 @@
 import { applyRefundTotal } from '../../refunds';
-import { findEventPayment, intentIdOf, paymentIdFromMetadata } from './find-event-payment';
+import { findEventPayment, intentIdOf, notAboutPayment, paymentIdFromMetadata } from './find-event-payment';
 import { ignored, processed, type EventHandler, type StripeObject } from './handler.types';
 import { refundFacts } from './on-refund.handler';
 
@@ -11,6 +11,8 @@ import { refundFacts } from './on-refund.handler';
 export const onChargeRefunded: EventHandler = async (charge, ctx) => {
   const payment = await findEventPayment(ctx, { paymentId: paymentIdFromMetadata(charge), providerPaymentId: intentIdOf(charge) });
   if (!payment) return ignored('not_ours');
+  const mismatch = notAboutPayment(charge, payment);
+  if (mismatch) return ignored(mismatch, payment.id);
 
   const listed = ((charge.refunds as { data?: StripeObject[] } | undefined)?.data ?? []).filter((r) => r?.object === 'refund');
   for (const refund of listed) await ctx.refunds.upsertFromProvider(payment.id, refundFacts(refund), ctx.source, ctx.t);

@@ -1,5 +1,5 @@
 import { serializePayment } from '../../payments';
-import { findEventPayment, intentIdOf, paymentIdFromMetadata } from './find-event-payment';
+import { findEventPayment, intentIdOf, notAboutPayment, paymentIdFromMetadata } from './find-event-payment';
 import { ignored, processed, type EventHandler } from './handler.types';
 
 const CLOSED_DISPUTE_STATUSES = new Set(['won', 'lost', 'warning_closed', 'prevented']);
@@ -18,6 +18,8 @@ function disputeRank(status: string | undefined): number {
 export const onDispute: EventHandler = async (dispute, ctx) => {
   const payment = await findEventPayment(ctx, { paymentId: paymentIdFromMetadata(dispute), providerPaymentId: intentIdOf(dispute) });
   if (!payment) return ignored('not_ours');
+  const mismatch = notAboutPayment(dispute, payment);
+  if (mismatch) return ignored(mismatch, payment.id);
   const status = String(dispute.status ?? 'unknown');
   const firstNews = payment.dispute?.id !== dispute.id;
   if (!firstNews && disputeRank(status) < disputeRank(payment.dispute?.status)) return processed('stale', payment);

@@ -1,12 +1,14 @@
 import { toProviderIntent } from '../../../providers/stripe/stripe-mappers';
 import { applyIntent, canMove, statusFromIntent } from '../../payments';
 import { isBehind } from '../../payments/payment-status';
+import { placeIntentEvent } from './event-order';
 import { findEventPayment, paymentIdFromMetadata } from './find-event-payment';
 import { ignored, processed, type EventHandler } from './handler.types';
 
 /**
  * payment_intent.created / processing / requires_action / succeeded / payment_failed / canceled /
- * amount_capturable_updated: the intent in the event is applied through the status state machine.
+ * amount_capturable_updated: the intent in the event is applied through the status state machine,
+ * unless it is older than the last intent event applied to the payment (see `placeIntentEvent`).
  */
 export const onPaymentIntent: EventHandler = async (object, ctx) => {
   const intent = toProviderIntent(object as never);
@@ -14,18 +16,24 @@ export const onPaymentIntent: EventHandler = async (object, ctx) => {
   if (!payment) return ignored('not_ours');
   if (payment.providerPaymentId && payment.providerPaymentId !== intent.id) return ignored('other_intent', payment.id);
 
+  const reported = statusFromIntent(intent);
+  // Compared under the payment's row lock (findEventPayment), so no other event interleaves.
+  const place = placeIntentEvent(payment, reported, { created: ctx.eventCreated, simulated: ctx.source === 'simulate' });
+  if (place === 'stale') return processed('stale', payment);
+
   if (!payment.providerPaymentId) {
     // The webhook beat the commit of our own create call: attach the intent here, announce once.
     payment = await ctx.payments.update(payment.id, { provider_payment_id: intent.id, client_secret: intent.clientSecret }, ctx.t);
     await ctx.mover.announceCreated(payment, ctx.t);
   }
+  if (place === 'ask_provider') return { kind: 'needs_sync', paymentId: payment.id };
 
-  const reported = statusFromIntent(intent);
   if (isBehind(payment.status, reported)) {
     // Usually late news; but a processing debit can still fail, and only Stripe can tell which it is.
     return canMove(payment.status, reported) ? { kind: 'needs_sync', paymentId: payment.id } : processed('stale', payment);
   }
   const result = await applyIntent(ctx.mover, payment, intent, { source: ctx.source, eventId: ctx.eventId }, ctx.t);
   if (result.outcome === 'refused') return { kind: 'needs_sync', paymentId: payment.id };
+  await ctx.payments.recordAppliedEvent(payment.id, { id: ctx.eventId, created: ctx.eventCreated }, ctx.t);
   return processed(result.outcome, result.payment);
 };

@@ -1,6 +1,6 @@
 import { serializePayment } from '../../payments';
 import { applyRefundTotal, type ProviderRefundFacts, type RefundStatus } from '../../refunds';
-import { findEventPayment, intentIdOf, paymentIdFromMetadata } from './find-event-payment';
+import { findEventPayment, intentIdOf, notAboutPayment, paymentIdFromMetadata } from './find-event-payment';
 import { ignored, processed, type EventHandler, type StripeObject } from './handler.types';
 
 const REFUND_STATUSES: RefundStatus[] = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'];
@@ -23,6 +23,8 @@ export function refundFacts(refund: StripeObject): ProviderRefundFacts {
 export const onRefund: EventHandler = async (refund, ctx) => {
   const payment = await findEventPayment(ctx, { paymentId: paymentIdFromMetadata(refund), providerPaymentId: intentIdOf(refund) });
   if (!payment) return ignored('not_ours');
+  const mismatch = notAboutPayment(refund, payment);
+  if (mismatch) return ignored(mismatch, payment.id);
   const facts = refundFacts(refund);
   if (!(facts.amount > 0)) return ignored('invalid_amount', payment.id);
   const row = await ctx.refunds.upsertFromProvider(payment.id, facts, ctx.source, ctx.t);
