@@ -51,15 +51,20 @@ export class DeliveryRepository {
   constructor(private readonly sql: Sql) {}
 
   /**
-   * Claims due deliveries. A delivery waits while an earlier event of the same payment is still
-   * pending for the same target, so each target sees a payment's events in order.
+   * Claims up to `limit` due deliveries of one target (or, with `otherThan`, of every target no longer
+   * configured here), each under a lease of 60 s: a crashed holder's delivery is due again once its
+   * lease runs out. A delivery waits while an earlier event of the same payment is still pending for
+   * the same target, so each target sees a payment's events in order, across replicas, and a batch
+   * holds at most one delivery per payment (its deliveries can run side by side).
    */
-  async claimDue(limit: number): Promise<Delivery[]> {
+  async claimDue(limit: number, scope: { target: string } | { otherThan: string[] }): Promise<Delivery[]> {
+    const byTarget = 'target' in scope;
     const claimed = await this.sql.returning<{ id: string }>(
       `UPDATE outbox_deliveries SET attempts = attempts + 1, locked_until = now() + make_interval(secs => ${CLAIM_LEASE_SECONDS})
         WHERE id IN (
           SELECT d.id FROM outbox_deliveries d
            WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until < now())
+             AND ${byTarget ? 'd.target = :target' : 'd.target NOT IN (:otherThan)'}
              AND NOT EXISTS (SELECT 1 FROM outbox_deliveries earlier
                               WHERE earlier.target = d.target AND earlier.aggregate_id = d.aggregate_id
                                 AND earlier.sequence < d.sequence AND earlier.state = 'pending')
@@ -67,13 +72,26 @@ export class DeliveryRepository {
            LIMIT :limit
            FOR UPDATE SKIP LOCKED)
         RETURNING id`,
-      { limit },
+      byTarget ? { limit, target: scope.target } : { limit, otherThan: scope.otherThan.length ? scope.otherThan : [''] },
     );
     if (claimed.length === 0) return [];
     const rows = await this.sql.many<DeliveryRow>(`${WITH_EVENT} WHERE d.id IN (:ids) ORDER BY d.sequence`, {
       ids: claimed.map((c) => c.id),
     });
     return rows.map(toDelivery);
+  }
+
+  /**
+   * Deliveries whose claim lease ran out (the replica holding them crashed or hung): made due now.
+   * The claim above already takes them back; this makes them count and show at once (reconcile).
+   * Returns how many.
+   */
+  async releaseExpiredLeases(): Promise<number> {
+    const rows = await this.sql.returning<{ id: string }>(
+      `UPDATE outbox_deliveries SET locked_until = NULL, next_attempt_at = LEAST(next_attempt_at, now())
+        WHERE state = 'pending' AND locked_until < now() RETURNING id`,
+    );
+    return rows.length;
   }
 
   async markDelivered(id: number): Promise<void> {

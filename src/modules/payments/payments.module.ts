@@ -12,6 +12,7 @@ import type { PaymentsDeps } from './payments.deps';
 import { paymentsRouter } from './payments.routes';
 import { ReadPaymentsUseCase } from './read-payments.use-case';
 import { ReconcilePaymentsUseCase } from './reconcile-payments.use-case';
+import { ReconcileQueueRepository } from './reconcile-queue.repository';
 import { SyncPaymentUseCase } from './sync-payment.use-case';
 
 export interface PaymentsModule {
@@ -44,6 +45,6 @@ export function createPaymentsModule(
     payments,
     mover,
     sync,
-    reconcile: new ReconcilePaymentsUseCase({ payments, sync, create }),
+    reconcile: new ReconcilePaymentsUseCase({ queue: new ReconcileQueueRepository(sql), sync, create }),
   };
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { toProviderIntent, toProviderPaymentMethod, toProviderSetupIntent } from '../stripe/stripe-mappers';
+import { toProviderIntent, toProviderPaymentMethod, toProviderRefund, toProviderSetupIntent } from '../stripe/stripe-mappers';
 import {
   ProviderDeclinedError,
   ProviderRejectedError,
@@ -121,6 +121,13 @@ export class MockProvider implements PaymentProvider {
       });
       return { id: refund.id, status: 'succeeded' as const, amount: input.amount, failureReason: null };
     });
+  }
+
+  async retrieveRefund(id: string): Promise<ProviderRefund> {
+    await this.latency();
+    const refund = [...this.intents.values()].flatMap((s) => s.refunds).find((r) => r.id === id);
+    if (!refund) throw new ProviderRejectedError('resource_missing', `No such refund: '${id}'`, 'id');
+    return toProviderRefund(refund as never);
   }
 
   createCustomer(input: CreateCustomerInput, options: CallOptions): Promise<ProviderCustomer> {

@@ -3,11 +3,9 @@ import axios, { type AxiosInstance } from 'axios';
 import axiosRetry from 'axios-retry';
 import type { DeliveryTarget, OutgoingEvent } from './delivery-target';
 
-const TIMEOUT_MS = 5_000;
-
-/** An HTTP client that retries twice at once on network errors and 5xx; longer outages go back to the outbox's backoff. */
-export function createDeliveryClient(): AxiosInstance {
-  const client = axios.create({ timeout: TIMEOUT_MS, validateStatus: (status) => status >= 200 && status < 300 });
+/** An HTTP client, each try bounded by `timeoutMs` (EVENT_DELIVERY_TIMEOUT_MS, default 5 s), that retries twice at once on network errors and 5xx; longer outages go back to the outbox's backoff. */
+export function createDeliveryClient(timeoutMs: number): AxiosInstance {
+  const client = axios.create({ timeout: timeoutMs, validateStatus: (status) => status >= 200 && status < 300 });
   axiosRetry(client, {
     retries: 2,
     retryDelay: axiosRetry.exponentialDelay,
