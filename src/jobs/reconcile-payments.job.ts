@@ -22,7 +22,12 @@ export type ReconcileDeps = Pick<Container, 'config' | 'payments' | 'refunds' | 
  * answered or a replica crashed: open payments and refunds still pending at the provider (re-read,
  * at most RECONCILE_MAX_PROVIDER_RPS calls per second), and claims whose lease ran out.
  */
-export async function reconcilePayments(c: ReconcileDeps): Promise<ReconcileReport> {
+export async function reconcilePayments(c: ReconcileDeps): Promise<void> {
+  await reconcile(c);
+}
+
+/** One reconcile run (what the job does), with its report; tests and `reconcilePayments` call it. */
+export async function reconcile(c: ReconcileDeps): Promise<ReconcileReport> {
   const { minAgeSeconds, batchSize } = c.config.reconcile;
   const throttle = providerThrottle(c);
   const drift = driftCounter(c.metrics);
