@@ -7,8 +7,9 @@ import type { Delivery, DeliveryRepository } from './delivery.repository';
  * slow or dead receiver (a 5 s timeout, three tries) never holds up a healthy one. Within a target,
  * up to `concurrency` payments are delivered side by side; one payment's events go one at a time, in
  * order (the claim never hands out a later event while an earlier one is pending for that target,
- * on any replica). One more worker takes deliveries for targets no longer configured here, which
- * fail and end `dead` (re-sendable once the target is back).
+ * on any replica). Deliveries for a target this replica does not have configured are left alone:
+ * during a rolling update another replica may have it, and a target removed for good keeps its
+ * rows `pending` (listed for admins) until it is configured again.
  *
  * Same surface as a PollingWorker (start, poke, drain, stop), so the composition root and the
  * shutdown path treat it as one.
@@ -26,8 +27,8 @@ export class DeliveryDispatcher {
     concurrency: number;
   }) {
     const { deliveries, deliver, concurrency } = deps;
-    const pass = (scope: { target: string } | { otherThan: string[] }) => async () => {
-      const batch = await deliveries.claimDue(concurrency, scope);
+    const pass = (target: string) => async () => {
+      const batch = await deliveries.claimDue(concurrency, target);
       await Promise.all(byPayment(batch).map(async (mine) => {
         for (const delivery of mine) await deliver.execute(delivery);
       }));
@@ -36,9 +37,8 @@ export class DeliveryDispatcher {
     deps.targets.forEach((target, i) => {
       // Worker names reach logs: a webhook URL may carry credentials, so it gets a number instead.
       const label = target.startsWith('webhook:') ? `webhook#${i}` : target;
-      this.workers.set(target, new PollingWorker(`outbox:${label}`, deps.intervalMs, pass({ target })));
+      this.workers.set(target, new PollingWorker(`outbox:${label}`, deps.intervalMs, pass(target)));
     });
-    this.workers.set('', new PollingWorker('outbox:unconfigured', deps.intervalMs * 20, pass({ otherThan: deps.targets })));
   }
 
   start(): void {
@@ -57,7 +57,7 @@ export class DeliveryDispatcher {
 
   /** Drains one target only (an admin re-send waits for its own target, not for a slow other one). */
   async drainTarget(target: string): Promise<number> {
-    return (this.workers.get(target) ?? this.workers.get(''))!.drain();
+    return (await this.workers.get(target)?.drain()) ?? 0;
   }
 
   async stop(): Promise<void> {

@@ -45,7 +45,8 @@ export function createEventsModule(deps: {
   const targetsFor = (subject: EventSubject) =>
     [...targets.keys()].filter((name) => name !== ORDER_SERVICE_TARGET || subject.orderId !== null);
   const outbox = new OutboxRepository(sql, targetsFor);
-  const deliveries = new DeliveryRepository(sql);
+  // A claim outlasts one attempt (three tries of the delivery timeout, plus axios-retry's short pauses).
+  const deliveries = new DeliveryRepository(sql, Math.max(60, Math.ceil((3 * config.outbox.deliveryTimeoutMs) / 1000) + 10));
   const deliver = new DeliverEventsUseCase({
     deliveries,
     targets: (name) => targets.get(name),
