@@ -29,9 +29,14 @@ export class DeliveryDispatcher {
     const { deliveries, deliver, concurrency } = deps;
     const pass = (target: string) => async () => {
       const batch = await deliveries.claimDue(concurrency, target);
-      await Promise.all(byPayment(batch).map(async (mine) => {
-        for (const delivery of mine) await deliver.execute(delivery);
-      }));
+      // Settled, not all: one payment's failure (the database, say) must not abandon the others mid-flight.
+      const results = await Promise.allSettled(
+        byPayment(batch).map(async (mine) => {
+          for (const delivery of mine) await deliver.execute(delivery);
+        }),
+      );
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) throw failure.reason;
       return batch.length;
     };
     deps.targets.forEach((target, i) => {
