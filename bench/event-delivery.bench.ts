@@ -4,7 +4,7 @@
  * database, the mock provider, a healthy webhook receiver, the hung one and the in-process stream.
  * Lag = the delivery's `delivered_at` - the event's `created_at`, per target, once both healthy targets
  * have every event (the hung one by then has none).
- *   npx tsx bench/event-delivery.bench.ts [--payments 200] [--db postgres://postgres@127.0.0.1:5432/test]
+ *   LOG_SILENT=true npx tsx bench/event-delivery.bench.ts [--payments 200] [--db postgres://postgres@127.0.0.1:5432/test]
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
