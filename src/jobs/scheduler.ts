@@ -21,7 +21,7 @@ export function startScheduler(c: Container): Scheduler {
     );
   };
   schedule('purge-idempotency-keys', '17 * * * *', () => purgeIdempotencyKeys(c.idempotency));
-  schedule('reconcile-payments', '*/5 * * * *', () => reconcilePayments(c.payments));
+  schedule('reconcile-payments', '*/5 * * * *', () => reconcilePayments(c));
   return {
     async stop() {
       await Promise.all(tasks.map((t) => t.stop()));

@@ -147,6 +147,8 @@ export interface PaymentProvider {
   cancelPaymentIntent(id: string, options: CallOptions): Promise<ProviderPaymentIntent>;
   retrievePaymentIntent(id: string): Promise<ProviderPaymentIntent>;
   createRefund(input: CreateRefundInput, options: CallOptions): Promise<ProviderRefund>;
+  /** Re-reads a refund (reconcile of refunds still pending); ProviderRejectedError `resource_missing` for an unknown id. */
+  retrieveRefund(id: string): Promise<ProviderRefund>;
   createCustomer(input: CreateCustomerInput, options: CallOptions): Promise<ProviderCustomer>;
   /** A SetupIntent for saving a card on `customerId` for later off-session payments. */
   createSetupIntent(customerId: string, options: CallOptions): Promise<ProviderSetupIntent>;

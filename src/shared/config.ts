@@ -79,6 +79,11 @@ const envSchema = z.object({
   EVENT_WEBHOOK_SECRET: optionalString,
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   OUTBOX_WORKER_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
+  OUTBOX_TARGET_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
+  EVENT_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  RECONCILE_MIN_AGE_SECONDS: z.coerce.number().int().min(0).default(600),
+  RECONCILE_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
+  RECONCILE_MAX_PROVIDER_RPS: z.coerce.number().min(0.1).max(1000).default(20),
   CORS_ORIGINS: commaList,
 
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
@@ -139,7 +144,17 @@ export interface Config {
   eventWebhookUrls: string[];
   /** Signs `Payments-Signature` on events sent to `eventWebhookUrls`. */
   eventWebhookSecret?: string;
-  outbox: { maxAttempts: number; workerIntervalMs: number };
+  /**
+   * `targetConcurrency`: deliveries of one target in flight at once (each for a different payment);
+   * `deliveryTimeoutMs`: one HTTP try to a target (three tries per attempt).
+   */
+  outbox: { maxAttempts: number; workerIntervalMs: number; targetConcurrency: number; deliveryTimeoutMs: number };
+  /**
+   * The reconcile job: open payments and pending refunds idle `minAgeSeconds` are re-read from the
+   * provider, `batchSize` of each per run, at most `maxProviderRps` provider calls per second
+   * (Stripe allows 25/s in test mode, 100/s live: https://docs.stripe.com/rate-limits).
+   */
+  reconcile: { minAgeSeconds: number; batchSize: number; maxProviderRps: number };
   corsOrigins: string[];
   /** Requests per minute per user (or per IP when anonymous); 0 turns the limiter off. */
   rateLimitPerMinute: number;
@@ -231,7 +246,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     },
     eventWebhookUrls: env.EVENT_WEBHOOK_URLS,
     eventWebhookSecret: env.EVENT_WEBHOOK_SECRET ?? (isProduction ? undefined : DEV_EVENT_WEBHOOK_SECRET),
-    outbox: { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, workerIntervalMs: env.OUTBOX_WORKER_INTERVAL_MS },
+    outbox: {
+      maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
+      workerIntervalMs: env.OUTBOX_WORKER_INTERVAL_MS,
+      targetConcurrency: env.OUTBOX_TARGET_CONCURRENCY,
+      deliveryTimeoutMs: env.EVENT_DELIVERY_TIMEOUT_MS,
+    },
+    reconcile: {
+      minAgeSeconds: env.RECONCILE_MIN_AGE_SECONDS,
+      batchSize: env.RECONCILE_BATCH_SIZE,
+      maxProviderRps: env.RECONCILE_MAX_PROVIDER_RPS,
+    },
     corsOrigins: env.CORS_ORIGINS,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     idempotency: { lockTimeoutMs: env.IDEMPOTENCY_LOCK_TIMEOUT_MS, ttlHours: env.IDEMPOTENCY_TTL_HOURS },

@@ -14,6 +14,8 @@ export interface FakeStripeCall {
   idempotencyKey?: string;
   body: Record<string, unknown>;
   query: Record<string, unknown>;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 /** The error body of a failure the fake is told to answer with (default: a bare api_error). */
@@ -47,6 +49,8 @@ export class FakeStripe {
   readonly intents = new Map<string, Intent>();
   readonly refunds = new Map<string, Record<string, unknown>>();
   readonly wallet = new FakeStripeWallet();
+  /** The status the next created refunds have (Stripe answers `pending` for some payment methods). */
+  refundStatus = 'succeeded';
   private readonly replies = new Map<string, { status: number; body: unknown }>();
   private readonly faults: Fault[] = [];
   private server?: Server;
@@ -63,6 +67,7 @@ export class FakeStripe {
         idempotencyKey: req.get('Idempotency-Key'),
         body: req.body ?? {},
         query: { ...req.query },
+        at: Date.now(),
       };
       this.calls.push(call);
       const index = this.faults.findIndex((f) => !f.path || f.path.test(req.path));
@@ -151,10 +156,16 @@ export class FakeStripe {
         payment_intent: intent.id,
         reason: body.reason ?? null,
         metadata: body.metadata ?? {},
-        status: 'succeeded',
+        status: this.refundStatus,
         created: Math.floor(Date.now() / 1000),
       };
       this.refunds.set(refund.id, refund);
+      res.json(refund);
+    });
+
+    app.get('/v1/refunds/:id', (req, res) => {
+      const refund = this.refunds.get(req.params.id);
+      if (!refund) return missing(res, req.params.id);
       res.json(refund);
     });
 
@@ -219,6 +230,7 @@ export class FakeStripe {
   reset(): void {
     this.calls.length = 0;
     this.faults.length = 0;
+    this.refundStatus = 'succeeded';
   }
 
   async stop(): Promise<void> {

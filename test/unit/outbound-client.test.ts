@@ -58,7 +58,7 @@ describe('createOutboundClient (shared by the order lookup and the event targets
   it('when an event target (the order service notification) answers a redirect, then the delivery fails and the Location is never requested', async () => {
     const elsewhere = nock('http://elsewhere.example.test').patch(/.*/).reply(200);
     const target = nock(HOST).patch('/v1/orders/ord_1/payment-status').times(3).reply(308, '', { Location: 'http://elsewhere.example.test/x' });
-    const status = await createDeliveryClient()
+    const status = await createDeliveryClient(5_000)
       .patch(`${HOST}/v1/orders/ord_1/payment-status`, { event_id: 'evt_1' })
       .then(() => 'delivered', (e) => e.response?.status);
     expect(status).to.equal(308);

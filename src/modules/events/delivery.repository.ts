@@ -44,22 +44,28 @@ const toDelivery = (r: DeliveryRow): Delivery => ({
   event: { id: r.event_id, type: r.type, aggregateId: r.aggregate_id, payload: r.payload },
 });
 
-const CLAIM_LEASE_SECONDS = 60;
 const WITH_EVENT = `SELECT d.*, e.type, e.payload FROM outbox_deliveries d JOIN outbox_events e ON e.id = d.event_id`;
 
 export class DeliveryRepository {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    /** How long a claim holds a delivery (seconds); it must outlast one attempt (three HTTP tries). */
+    private readonly leaseSeconds = 60,
+  ) {}
 
   /**
-   * Claims due deliveries. A delivery waits while an earlier event of the same payment is still
-   * pending for the same target, so each target sees a payment's events in order.
+   * Claims up to `limit` due deliveries of one target, each under a lease (`leaseSeconds`, longer than
+   * one attempt can take): a crashed holder's delivery is due again once its lease runs out. A delivery waits while an earlier event of the same payment is still pending for
+   * the same target, so each target sees a payment's events in order, across replicas, and a batch
+   * holds at most one delivery per payment (its deliveries can run side by side).
    */
-  async claimDue(limit: number): Promise<Delivery[]> {
+  async claimDue(limit: number, target: string): Promise<Delivery[]> {
     const claimed = await this.sql.returning<{ id: string }>(
-      `UPDATE outbox_deliveries SET attempts = attempts + 1, locked_until = now() + make_interval(secs => ${CLAIM_LEASE_SECONDS})
+      `UPDATE outbox_deliveries SET attempts = attempts + 1, locked_until = now() + make_interval(secs => :leaseSeconds)
         WHERE id IN (
           SELECT d.id FROM outbox_deliveries d
            WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until < now())
+             AND d.target = :target
              AND NOT EXISTS (SELECT 1 FROM outbox_deliveries earlier
                               WHERE earlier.target = d.target AND earlier.aggregate_id = d.aggregate_id
                                 AND earlier.sequence < d.sequence AND earlier.state = 'pending')
@@ -67,13 +73,26 @@ export class DeliveryRepository {
            LIMIT :limit
            FOR UPDATE SKIP LOCKED)
         RETURNING id`,
-      { limit },
+      { limit, target, leaseSeconds: this.leaseSeconds },
     );
     if (claimed.length === 0) return [];
     const rows = await this.sql.many<DeliveryRow>(`${WITH_EVENT} WHERE d.id IN (:ids) ORDER BY d.sequence`, {
       ids: claimed.map((c) => c.id),
     });
     return rows.map(toDelivery);
+  }
+
+  /**
+   * Deliveries whose claim lease ran out (the replica holding them crashed or hung): made due now.
+   * The claim above already takes them back; this makes them count and show at once (reconcile).
+   * Returns how many.
+   */
+  async releaseExpiredLeases(): Promise<number> {
+    const rows = await this.sql.returning<{ id: string }>(
+      `UPDATE outbox_deliveries SET locked_until = NULL, next_attempt_at = LEAST(next_attempt_at, now())
+        WHERE state = 'pending' AND locked_until < now() RETURNING id`,
+    );
+    return rows.length;
   }
 
   async markDelivered(id: number): Promise<void> {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../../shared/errors';
 import { pageLimitSchema } from '../../shared/http/pagination';
 import { validate } from '../../shared/http/validate.middleware';
-import type { PollingWorker } from '../../shared/polling-worker';
+import type { DeliveryDispatcher } from './delivery-dispatcher';
 import { DELIVERY_STATES, type Delivery, type DeliveryRepository, type DeliveryState } from './delivery.repository';
 
 const DELIVERY_ID = /^dlv_(\d{1,18})$/;
@@ -39,7 +39,7 @@ const parseId = (id: string): number => {
 };
 
 /** Admins: every emitted event's delivery per target, and re-sending one (a dead one, typically). */
-export function eventDeliveriesAdminRouter(deliveries: DeliveryRepository, dispatcher: PollingWorker): Router {
+export function eventDeliveriesAdminRouter(deliveries: DeliveryRepository, dispatcher: DeliveryDispatcher): Router {
   const router = Router();
 
   router.get('/', validate('query', listDeliveriesQuerySchema), async (req, res) => {
@@ -56,11 +56,12 @@ export function eventDeliveriesAdminRouter(deliveries: DeliveryRepository, dispa
 
   router.post('/:id/resend', async (req, res) => {
     const id = parseId(String(req.params.id));
-    if (!(await deliveries.findById(id))) throw new AppError('resource_missing', 'No such event delivery', { param: 'id' });
+    const found = await deliveries.findById(id);
+    if (!found) throw new AppError('resource_missing', 'No such event delivery', { param: 'id' });
     if (!(await deliveries.requeue(id))) {
       throw new AppError('webhook_event_not_replayable', 'The delivery is being attempted right now; retry shortly');
     }
-    await dispatcher.drain();
+    await dispatcher.drainTarget(found.target);
     res.json(serializeDelivery((await deliveries.findById(id))!));
   });
 

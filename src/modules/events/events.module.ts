@@ -5,8 +5,8 @@ import type { Sequelize } from 'sequelize';
 import type { Config } from '../../shared/config';
 import { Sql } from '../../shared/db/sql';
 import type { Metrics } from '../../shared/metrics';
-import { PollingWorker } from '../../shared/polling-worker';
 import { DeliverEventsUseCase } from './deliver-events.use-case';
+import { DeliveryDispatcher } from './delivery-dispatcher';
 import { DELIVERY_STATES, DeliveryRepository } from './delivery.repository';
 import { eventDeliveriesAdminRouter } from './event-deliveries.admin';
 import { OutboxRepository, type EventSubject } from './outbox.repository';
@@ -14,12 +14,10 @@ import { ORDER_SERVICE_TARGET, STREAM_TARGET, webhookTarget, type DeliveryTarget
 import { createDeliveryClient, OrderServiceTarget, SignedWebhookTarget } from './targets/http.targets';
 import { InMemoryStreamTarget, RedisStreamTarget } from './targets/stream.target';
 
-const BATCH_SIZE = 50;
-
 export interface EventsModule {
   outbox: OutboxRepository;
   deliveries: DeliveryRepository;
-  dispatcher: PollingWorker;
+  dispatcher: DeliveryDispatcher;
   adminRouter: Router;
   /** Set when REDIS_URL is not: the in-process stand-in for the `payments:events` stream. */
   inMemoryStream?: InMemoryStreamTarget;
@@ -27,7 +25,8 @@ export interface EventsModule {
 
 /**
  * The events this service emits: the outbox (written with each change), the targets it delivers to,
- * and the dispatcher that delivers them at least once, in order per payment and target.
+ * and the dispatcher that delivers them at least once, in order per payment and target, each target
+ * on its own (a slow receiver never delays the others).
  */
 export function createEventsModule(deps: {
   config: Pick<Config, 'orderServiceUrl' | 'eventWebhookUrls' | 'eventWebhookSecret' | 'outbox'>;
@@ -37,7 +36,7 @@ export function createEventsModule(deps: {
 }): EventsModule {
   const { config } = deps;
   const sql = new Sql(deps.sequelize);
-  const client = createDeliveryClient();
+  const client = createDeliveryClient(config.outbox.deliveryTimeoutMs);
   const inMemoryStream = deps.redis ? undefined : new InMemoryStreamTarget();
   const targets = new Map<string, DeliveryTarget>([[STREAM_TARGET, deps.redis ? new RedisStreamTarget(deps.redis) : inMemoryStream!]]);
   if (config.orderServiceUrl) targets.set(ORDER_SERVICE_TARGET, new OrderServiceTarget(client, config.orderServiceUrl));
@@ -46,17 +45,20 @@ export function createEventsModule(deps: {
   const targetsFor = (subject: EventSubject) =>
     [...targets.keys()].filter((name) => name !== ORDER_SERVICE_TARGET || subject.orderId !== null);
   const outbox = new OutboxRepository(sql, targetsFor);
-  const deliveries = new DeliveryRepository(sql);
+  // A claim outlasts one attempt (three tries of the delivery timeout, plus axios-retry's short pauses).
+  const deliveries = new DeliveryRepository(sql, Math.max(60, Math.ceil((3 * config.outbox.deliveryTimeoutMs) / 1000) + 10));
   const deliver = new DeliverEventsUseCase({
     deliveries,
     targets: (name) => targets.get(name),
     metrics: deps.metrics,
     maxAttempts: config.outbox.maxAttempts,
   });
-  const dispatcher = new PollingWorker('outbox', config.outbox.workerIntervalMs, async () => {
-    const batch = await deliveries.claimDue(BATCH_SIZE);
-    for (const delivery of batch) await deliver.execute(delivery);
-    return batch.length;
+  const dispatcher = new DeliveryDispatcher({
+    deliveries,
+    deliver,
+    targets: [...targets.keys()],
+    intervalMs: config.outbox.workerIntervalMs,
+    concurrency: config.outbox.targetConcurrency,
   });
 
   new Gauge({

@@ -13,6 +13,7 @@ import { paymentsRouter } from './payments.routes';
 import { createPaymentSchema, orderPricedPaymentSchema } from './payment.schemas';
 import { ReadPaymentsUseCase } from './read-payments.use-case';
 import { ReconcilePaymentsUseCase } from './reconcile-payments.use-case';
+import { ReconcileQueueRepository } from './reconcile-queue.repository';
 import { SyncPaymentUseCase } from './sync-payment.use-case';
 
 export interface PaymentsModule {
@@ -45,6 +46,6 @@ export function createPaymentsModule(
     payments,
     mover,
     sync,
-    reconcile: new ReconcilePaymentsUseCase({ payments, sync, create }),
+    reconcile: new ReconcilePaymentsUseCase({ queue: new ReconcileQueueRepository(sql), sync, create }),
   };
 }

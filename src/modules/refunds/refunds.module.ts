@@ -7,12 +7,16 @@ import type { OutboxRepository } from '../events';
 import type { IdempotencyStore } from '../idempotency';
 import type { PaymentsModule } from '../payments';
 import { CreateRefundUseCase } from './create-refund.use-case';
+import { ReconcileRefundsUseCase } from './reconcile-refunds.use-case';
+import { RefundReconcileQueueRepository } from './refund-reconcile-queue.repository';
 import { RefundRepository } from './refund.repository';
 import { refundsRouter } from './refunds.routes';
 
 export interface RefundsModule {
   router: Router;
   refunds: RefundRepository;
+  /** Re-reads refunds still pending at the provider (the reconcile job). */
+  reconcile: ReconcileRefundsUseCase;
 }
 
 export function createRefundsModule(deps: {
@@ -35,5 +39,15 @@ export function createRefundsModule(deps: {
     idempotency: deps.idempotency,
     metrics: deps.metrics,
   });
-  return { router: refundsRouter({ payments: deps.payments.payments, refunds, create, idempotency: deps.idempotency }), refunds };
+  const reconcile = new ReconcileRefundsUseCase({
+    sequelize: deps.sequelize,
+    provider: deps.provider,
+    metrics: deps.metrics,
+    queue: new RefundReconcileQueueRepository(sql),
+    refunds,
+    payments: deps.payments.payments,
+    mover: deps.payments.mover,
+    outbox: deps.outbox,
+  });
+  return { router: refundsRouter({ payments: deps.payments.payments, refunds, create, idempotency: deps.idempotency }), refunds, reconcile };
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sequelize } from 'sequelize';
-import { toProviderIntent, toProviderPaymentMethod, toProviderSetupIntent } from '../stripe/stripe-mappers';
+import { toProviderIntent, toProviderPaymentMethod, toProviderRefund, toProviderSetupIntent } from '../stripe/stripe-mappers';
 import {
   ProviderDeclinedError,
   ProviderRejectedError,
@@ -131,6 +131,13 @@ export class MockProvider implements PaymentProvider {
       }),
     );
     return { id: refund.id, status: 'succeeded', amount: refund.amount as number, failureReason: null };
+  }
+
+  async retrieveRefund(id: string): Promise<ProviderRefund> {
+    await this.latency();
+    const refund = await this.store.transaction((tx) => tx.find('mock_refunds', id, { lock: false }));
+    if (!refund) throw new ProviderRejectedError('resource_missing', `No such refund: '${id}'`, 'id');
+    return toProviderRefund(refund as never);
   }
 
   async createCustomer(input: CreateCustomerInput, options: CallOptions): Promise<ProviderCustomer> {

@@ -96,6 +96,14 @@ export class StripeProvider implements PaymentProvider {
     }
   }
 
+  async retrieveRefund(id: string): Promise<ProviderRefund> {
+    try {
+      return toProviderRefund(await this.stripe.refunds.retrieve(id));
+    } catch (err) {
+      throw translateStripeError(err);
+    }
+  }
+
   async createCustomer(input: CreateCustomerInput, options: CallOptions): Promise<ProviderCustomer> {
     const customer = await this.attempt(() =>
       this.stripe.customers.create({ metadata: { user_id: input.userId } }, { idempotencyKey: options.idempotencyKey }),

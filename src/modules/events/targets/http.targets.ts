@@ -4,11 +4,9 @@ import axiosRetry from 'axios-retry';
 import { createOutboundClient } from '../../../shared/http/outbound-client';
 import type { DeliveryTarget, OutgoingEvent } from './delivery-target';
 
-const TIMEOUT_MS = 5_000;
-
-/** An HTTP client that retries twice at once on network errors and 5xx; longer outages go back to the outbox's backoff. */
-export function createDeliveryClient(): AxiosInstance {
-  const client = createOutboundClient({ timeoutMs: TIMEOUT_MS }); // no redirects, bounded bodies, 2xx only
+/** An HTTP client, each try bounded by `timeoutMs` (EVENT_DELIVERY_TIMEOUT_MS, default 5 s), that retries twice at once on network errors and 5xx; longer outages go back to the outbox's backoff. */
+export function createDeliveryClient(timeoutMs: number): AxiosInstance {
+  const client = createOutboundClient({ timeoutMs }); // no redirects, bounded bodies, 2xx only
   axiosRetry(client, {
     retries: 2,
     retryDelay: axiosRetry.exponentialDelay,
