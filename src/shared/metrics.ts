@@ -76,7 +76,7 @@ export function createMetrics(): Metrics {
     }),
     paymentsFailed: new Counter({
       name: 'payments_failed_total',
-      help: 'Payments that moved to failed, by failure code (card_declined, ..., unknown)',
+      help: "Payments that moved to failed, by the payment's failure_code (Stripe's decline_code when there is one, e.g. insufficient_funds; else the error code)",
       labelNames: ['code'],
       registers: [registry],
     }),
