@@ -120,7 +120,7 @@ if (process.env.DATABASE_URL) {
           JOB_PURGE_IDEMPOTENCY_CRON: '* * * * * *',
           JOB_RECONCILE_CRON: '0 0 1 1 *',
         };
-        const replicas = await Promise.all([0, 1].map(() => startService({ databaseUrl: testDatabaseUrl(), jwtSecret: JWT_SECRET, env })));
+        const replicas = await Promise.all([0, 1].map(() => startService({ databaseUrl: testDatabaseUrl(), jwtSecret: JWT_SECRET, env, readyTimeoutMs: 180_000 })));
         try {
           const ticksOnBoth = () => {
             const [a, b] = replicas.map((r) => new Set(jobLines(r, job).map((l) => l.tick)));
