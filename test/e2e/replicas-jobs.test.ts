@@ -109,7 +109,7 @@ if (process.env.DATABASE_URL) {
     });
 
     for (const lock of ['postgres', 'redis'] as const) {
-      const lockEnv = (): Record<string, string> => (lock === 'redis' ? { JOB_LOCK: 'redis', REDIS_URL: redis.url, JOB_LOCK_LEASE_MS: '3000' } : { JOB_LOCK: 'postgres' });
+      const lockEnv = (): Record<string, string> => (lock === 'redis' ? { JOB_LOCK: 'redis', REDIS_URL: redis.url, JOB_LOCK_LEASE_MS: '6000' } : { JOB_LOCK: 'postgres' });
 
       it(`when two replicas fire the same job every second (${lock} lock), then each tick runs on exactly one of them and the other reports skipped_locked`, async () => {
         const job = 'purge-idempotency-keys';
@@ -166,7 +166,7 @@ if (process.env.DATABASE_URL) {
           holder.kill();
           expect(await holder.code).to.equal(-1);
 
-          // PostgreSQL frees the lock with the dead session; Redis after the lease (3 s) lapses.
+          // PostgreSQL frees the lock with the dead session; Redis after the lease (6 s) lapses.
           let last: JobProcess | undefined;
           await until('a run after the holder died to take the job', async () => {
             last = runJob('reconcile-payments', env);
