@@ -1,9 +1,7 @@
-import { Counter } from 'prom-client';
 import { RateLimiterMemory, RateLimiterQueue } from 'rate-limiter-flexible';
 import { QueryTypes } from 'sequelize';
 import type { Container } from '../container';
 import { logger } from '../shared/logger';
-import type { Metrics } from '../shared/metrics';
 
 /** What one reconcile run found; every changed thing is also logged and counted in `reconcile_drift_total{kind}`. */
 export interface ReconcileReport {
@@ -30,7 +28,7 @@ export async function reconcilePayments(c: ReconcileDeps): Promise<void> {
 export async function reconcile(c: ReconcileDeps): Promise<ReconcileReport> {
   const { minAgeSeconds, batchSize } = c.config.reconcile;
   const throttle = providerThrottle(c);
-  const drift = driftCounter(c.metrics);
+  const drift = c.metrics.reconcileDrift;
 
   const payments = await c.payments.reconcile.execute({ minAgeSeconds, batchSize, throttle });
   for (const d of payments.drift) {
@@ -87,18 +85,4 @@ function providerThrottle(c: ReconcileDeps): () => Promise<void> {
     throttles.set(c.payments, throttle);
   }
   return throttle;
-}
-
-/** `reconcile_drift_total{kind}`: payment, refund, outbox_delivery_lease, webhook_event_lease. */
-function driftCounter(metrics: Metrics): Counter<'kind'> {
-  const existing = metrics.registry.getSingleMetric('reconcile_drift_total') as Counter<'kind'> | undefined;
-  return (
-    existing ??
-    new Counter({
-      name: 'reconcile_drift_total',
-      help: 'What the reconcile job found out of line and fixed, by kind (payment, refund, outbox_delivery_lease, webhook_event_lease)',
-      labelNames: ['kind'],
-      registers: [metrics.registry],
-    })
-  );
 }

@@ -53,6 +53,7 @@ export class IngestWebhookUseCase {
       const log = record.outcome!.endsWith('_mismatch') ? logger.warn.bind(logger) : logger.info.bind(logger);
       log(message, { event_id: record.id, type: record.type, livemode: record.livemode, account: record.account, outcome: record.outcome });
     }
+    if (stored) this.deps.metrics.webhookLag.observe({ type: record.type }, Math.max(0, Date.now() / 1000 - record.providerCreated));
     if (stored && record.state === 'pending') this.deps.onStored();
     return { id: record.id, type: record.type, duplicate: !stored, state: record.state };
   }
