@@ -45,7 +45,13 @@ export function buildContainer(infra: Infrastructure): Container {
   const sql = new Sql(sequelize);
   const idempotency = new IdempotencyStore(sequelize, sql, config.idempotency);
   const events = createEventsModule({ config, sequelize, redis: infra.redis, metrics });
-  const payments = createPaymentsModule({ sequelize, provider, idempotency, metrics }, idempotency, events.outbox);
+  // Before payments: a payment may be made with, or save, a card on the user's customer.
+  const paymentMethods = createPaymentMethodsModule({ config, sequelize, provider, idempotency, metrics });
+  const payments = createPaymentsModule(
+    { sequelize, provider, idempotency, metrics, customers: paymentMethods.customers },
+    idempotency,
+    events.outbox,
+  );
   const webhooks = createWebhooksModule({ config, sequelize, metrics, payments, outbox: events.outbox });
   const webhookSecret = config.stripe.webhookSecrets[0];
 
@@ -61,7 +67,6 @@ export function buildContainer(infra: Infrastructure): Container {
       : new SimulateUseCase({ payments: payments.payments, provider, webhooks, webhookSecret });
 
   const refunds = createRefundsModule({ sequelize, provider, idempotency, metrics, payments, outbox: events.outbox });
-  const paymentMethods = createPaymentMethodsModule({ config, sequelize, provider, idempotency, metrics });
 
   return {
     ...infra,

@@ -74,6 +74,7 @@ const envSchema = z.object({
   WEBHOOK_WORKER_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
   JOBS_ENABLED: bool(true),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
+  CHECKOUT_PAGE_ENABLED: z.enum(['true', 'false', '1', '0']).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -120,6 +121,8 @@ export interface Config {
   webhooks: { maxAttempts: number; workerIntervalMs: number };
   jobsEnabled: boolean;
   shutdownTimeoutMs: number;
+  /** Serve the demo checkout page at /checkout: on outside production, off in production unless CHECKOUT_PAGE_ENABLED. */
+  checkoutPageEnabled: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -176,6 +179,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     webhooks: { maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, workerIntervalMs: env.WEBHOOK_WORKER_INTERVAL_MS },
     jobsEnabled: env.JOBS_ENABLED,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    checkoutPageEnabled: env.CHECKOUT_PAGE_ENABLED ? ['true', '1'].includes(env.CHECKOUT_PAGE_ENABLED) : !isProduction,
   };
 
   if (provider === 'stripe' && !config.stripe.secretKey) {

@@ -11,6 +11,7 @@ import type { Principal } from '../../shared/auth/jwt-verifier';
 import type { CreatePaymentBody } from './payment.schemas';
 import type { PaymentsDeps } from './payments.deps';
 import { callProvider } from './provider-call';
+import { customerForPayment } from './payment-customer';
 
 export interface CreatePaymentResult {
   payment: Payment;
@@ -27,13 +28,19 @@ export class CreatePaymentUseCase {
   constructor(private readonly deps: PaymentsDeps) {}
 
   async execute(input: CreatePaymentBody, actor: Principal, idem?: IdempotencyRecord): Promise<CreatePaymentResult> {
-    const { payment, created } = await this.recordPayment(input, actor, idem);
+    const customerId = await customerForPayment(this.deps, input, actor);
+    const { payment, created } = await this.recordPayment(input, actor, idem, customerId);
     if (payment.providerPaymentId) return { payment, created };
     return { payment: await this.attachIntent(payment), created };
   }
 
   /** Phase 1: the local row, committed before any provider call (or the row a retry resumes). */
-  private async recordPayment(input: CreatePaymentBody, actor: Principal, idem?: IdempotencyRecord): Promise<CreatePaymentResult> {
+  private async recordPayment(
+    input: CreatePaymentBody,
+    actor: Principal,
+    idem?: IdempotencyRecord,
+    customerId: string | null = null,
+  ): Promise<CreatePaymentResult> {
     const { sequelize, payments, mover, idempotency } = this.deps;
     if (idem?.paymentId) {
       const existing = await payments.findById(idem.paymentId);
@@ -68,8 +75,15 @@ export class CreatePaymentUseCase {
       );
       await mover.recordCreation(payment, { source: 'api' }, t);
       if (input.payment_method) await payments.update(payment.id, { payment_method: input.payment_method }, t);
+      const setupFutureUsage = input.setup_future_usage ?? null;
+      if (customerId || setupFutureUsage) {
+        await payments.update(payment.id, { provider_customer_id: customerId, setup_future_usage: setupFutureUsage }, t);
+      }
       if (idem) await idempotency.checkpoint(idem, 'payment_created', payment.id, t);
-      return { payment: { ...payment, paymentMethod: input.payment_method ?? null }, created: true };
+      return {
+        payment: { ...payment, paymentMethod: input.payment_method ?? null, providerCustomerId: customerId, setupFutureUsage },
+        created: true,
+      };
     });
   }
 
@@ -89,6 +103,8 @@ export class CreatePaymentUseCase {
             description: payment.description,
             metadata: payment.metadata,
             paymentMethod: payment.paymentMethod,
+            customer: payment.providerCustomerId,
+            setupFutureUsage: payment.setupFutureUsage,
           },
           { idempotencyKey: `${payment.id}:create` },
         ),

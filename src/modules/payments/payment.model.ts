@@ -20,6 +20,10 @@ export interface Payment {
   nextAction: Record<string, unknown> | null;
   dispute: { id: string; status: string; reason: string | null; amount: number } | null;
   providerObject: Record<string, unknown> | null;
+  /** The user's provider customer (`cus_...`) the intent is made for: set to pay with or save a card. */
+  providerCustomerId?: string | null;
+  /** Stripe's `setup_future_usage`: the card paid with is saved on the customer for later. */
+  setupFutureUsage?: 'on_session' | 'off_session' | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -55,6 +59,8 @@ export interface PaymentRow {
   dispute_reason: string | null;
   amount_disputed: string | number;
   provider_object: Record<string, unknown> | null;
+  provider_customer_id?: string | null;
+  setup_future_usage?: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -81,6 +87,8 @@ export function toPayment(row: PaymentRow): Payment {
       ? { id: row.dispute_id, status: row.dispute_status ?? 'unknown', reason: row.dispute_reason, amount: Number(row.amount_disputed) }
       : null,
     providerObject: row.provider_object,
+    providerCustomerId: row.provider_customer_id ?? null,
+    setupFutureUsage: (row.setup_future_usage as Payment['setupFutureUsage']) ?? null,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };

@@ -57,6 +57,8 @@ export const createPaymentSchema = z
     description: boundedText(1000).nullable().optional(),
     metadata: metadataSchema.optional(),
     payment_method: paymentMethodSchema.optional(),
+    // Stripe's name and values: save the card this payment is made with on the caller's customer.
+    setup_future_usage: z.enum(['on_session', 'off_session']).optional(),
   })
   .superRefine((body, ctx) => {
     const problem = checkAmount(body.amount, body.currency);

@@ -20,6 +20,7 @@ import {
 } from '../payment-provider';
 import { outcomeForPaymentMethod, randomFailure, type MockOutcome } from './mock-outcomes';
 import { MockWallet } from './mock-wallet';
+import { applyCustomer, AUTHENTICATION_FAILURE, saveCardIfAsked, savedCardOutcome, type AuthenticationOutcome } from './mock-checkout';
 import {
   buildCharge,
   buildDispute,
@@ -80,6 +81,7 @@ export class MockProvider implements PaymentProvider {
         description: input.description,
         metadata: { ...input.metadata, payment_id: input.paymentId, ...(input.orderId ? { order_id: input.orderId } : {}) },
       });
+      applyCustomer(pi, input);
       this.intents.set(pi.id, { pi, refunds: [], refundedBefore: 0 });
       this.emit('payment_intent.created', pi);
       if (input.paymentMethod) return this.confirmNow(pi, input.paymentMethod);
@@ -154,6 +156,26 @@ export class MockProvider implements PaymentProvider {
    */
   simulateSetupSucceeded(setupIntentId: string, paymentMethod = 'pm_card_visa'): ProviderPaymentMethod {
     return paymentMethodOf(this.wallet.setupSucceeded(setupIntentId, paymentMethod));
+  }
+
+  /**
+   * Mock only: the person's answer on the mock 3-D Secure page. Completed, the intent succeeds (and
+   * saves the card if asked); failed, it goes back to requires_payment_method with Stripe's
+   * authentication error. Either way the events go out as Stripe's would, through the webhook pipeline.
+   * Throws ProviderRejectedError `payment_intent_unexpected_state` unless the intent requires_action.
+   */
+  completeAuthentication(id: string, outcome: AuthenticationOutcome): ProviderPaymentIntent {
+    const { pi } = this.find(id);
+    if (pi.status !== 'requires_action') {
+      throw new ProviderRejectedError('payment_intent_unexpected_state', `This PaymentIntent's status is ${String(pi.status)}`);
+    }
+    if (outcome === 'fail') {
+      this.decline(pi, AUTHENTICATION_FAILURE);
+    } else {
+      saveCardIfAsked(this.wallet, pi);
+      this.move(pi, 'succeeded');
+    }
+    return snapshot(pi);
   }
 
   async ping(): Promise<boolean> {
@@ -243,12 +265,13 @@ export class MockProvider implements PaymentProvider {
     }
     const status: IntentStatus =
       outcome.kind === 'succeed' ? 'succeeded' : outcome.kind === 'process' ? 'processing' : 'requires_action';
+    if (status === 'succeeded') saveCardIfAsked(this.wallet, pi);
     this.move(pi, status);
     return snapshot(pi);
   }
 
   private outcomeFor(paymentMethod: string): MockOutcome {
-    const outcome = outcomeForPaymentMethod(paymentMethod);
+    const outcome = outcomeForPaymentMethod(paymentMethod) ?? savedCardOutcome(this.wallet, paymentMethod);
     if (!outcome) {
       throw new ProviderRejectedError('resource_missing', `No such PaymentMethod: '${paymentMethod}'`, 'payment_method');
     }
