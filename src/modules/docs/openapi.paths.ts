@@ -1,4 +1,5 @@
 import { error, idempotencyKey, json, listOf, ref } from './openapi.helpers';
+import { checkoutPaths } from './openapi.checkout';
 import { paymentMethodPaths } from './openapi.payment-methods';
 
 // Path items of /openapi.json. Keep in step with the routers and ../shared/API.md.
@@ -27,7 +28,7 @@ export const paths: Record<string, unknown> = {
     post: {
       summary: 'Create a payment (and its PaymentIntent)',
       description:
-        'Answers 201 with the client_secret for Stripe.js. With payment_method the intent is confirmed at once. Without Idempotency-Key, an open payment for the same (user, order_id, amount) is returned with 200.',
+        'Answers 201 with the client_secret for Stripe.js. With payment_method the intent is confirmed at once; a saved card (pm_ from GET /v1/payment-methods) must be the caller\'s own (anyone else\'s answers 404, param payment_method) and is charged with the caller\'s customer attached. setup_future_usage saves the card paid with on the caller\'s customer. Without Idempotency-Key, an open payment for the same (user, order_id, amount) is returned with 200.',
       parameters: [idempotencyKey],
       requestBody: { required: true, ...json(ref('CreatePayment')) },
       responses: {
@@ -100,6 +101,7 @@ export const paths: Record<string, unknown> = {
     },
   },
   ...paymentMethodPaths,
+  ...checkoutPaths,
   '/v1/webhooks/stripe': {
     post: {
       summary: 'Stripe webhook endpoint (no JWT; Stripe-Signature verified over the raw body)',
