@@ -334,7 +334,9 @@
       else hideAuth();
       if (FINAL.includes(payment.status)) return showFinal(payment);
       if (payment.status === 'pending' && !payment.payment_method) return showReady(payment);
-      if (payment.status !== 'requires_action') showStatus(payment.status, `Payment ${payment.status}`, ' Waiting for the bank’s answer…');
+      if (payment.status !== 'requires_action') {
+        showStatus(payment.status, 'Waiting for the bank’s answer…', ` (status: ${payment.status})`);
+      }
       if (Date.now() > deadline) {
         return showStatus(
           'timeout',
@@ -389,7 +391,7 @@
   // ---- 3-D Secure ---------------------------------------------------------------------------
 
   async function authenticate(payment) {
-    showStatus('requires_action', 'Payment requires_action', ' Confirm the payment with your bank to finish.');
+    showStatus('requires_action', 'Authentication required', ' Confirm the payment with your bank to finish (status: requires_action).');
     const action = payment.next_action || {};
     const frameUrl = action.use_stripe_sdk && action.use_stripe_sdk.stripe_js;
     if (state.config.provider === 'stripe') {
