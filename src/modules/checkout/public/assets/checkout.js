@@ -34,7 +34,8 @@
     '4000000000003220': 'pm_card_threeDSecure2Required',
   };
 
-  const state = { config: null, token: null, payment: null, busy: false, stripe: null, elements: null, pollRun: 0 };
+  // `confirmed`: Stripe.js has confirmed the payment (here or before a redirect back): wait for the webhook, never re-offer the card field.
+  const state = { config: null, token: null, payment: null, busy: false, stripe: null, elements: null, pollRun: 0, confirmed: false };
 
   // ---- API ----------------------------------------------------------------------------------
 
@@ -305,6 +306,7 @@
       confirmParams: { return_url: returnUrl },
       redirect: 'if_required',
     });
+    state.confirmed = !(result && result.error);
     if (result && result.error) {
       // A decline: the webhook settles the payment as failed; the person may try another card.
       showStatus('failed', 'Payment failed', ` ${result.error.message || 'Your card was declined.'}`);
@@ -333,7 +335,7 @@
       if (payment.status === 'requires_action') await authenticate(payment);
       else hideAuth();
       if (FINAL.includes(payment.status)) return showFinal(payment);
-      if (payment.status === 'pending' && !payment.payment_method) return showReady(payment);
+      if (payment.status === 'pending' && !payment.payment_method && !state.confirmed) return showReady(payment);
       if (payment.status !== 'requires_action') {
         showStatus(payment.status, 'Waiting for the bank’s answer…', ` (status: ${payment.status})`);
       }
@@ -441,6 +443,8 @@
     // Back from Stripe (a redirect after confirmPayment), or a reload: the same payment, never a new one.
     const query = new URLSearchParams(location.search);
     const resumed = query.get('payment_id') || sessionStorage.getItem(PAYMENT_KEY);
+    // Stripe's redirect back names the outcome (https://docs.stripe.com/payments/accept-a-payment?platform=web#web-submit-payment).
+    state.confirmed = query.has('redirect_status') && query.get('redirect_status') !== 'failed';
     if (query.get('payment_id')) history.replaceState(null, '', location.pathname);
     if (resumed) {
       const r = await api('GET', `/v1/payments/${resumed}`);
