@@ -55,7 +55,20 @@ export async function newPage(session: BrowserSession): Promise<{ context: Brows
   const context = await session.browser.newContext({ viewport: { width: 1100, height: 900 } });
   context.setDefaultTimeout(60_000);
   const page = await context.newPage();
+  // What the page logged: printed when a test fails, to say why.
+  const log: string[] = [];
+  page.on('console', (m) => log.push(`console.${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => log.push(`requestfailed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  pageLogs.set(page, log);
   return { context, page };
+}
+
+const pageLogs = new WeakMap<Page, string[]>();
+
+/** The page's console messages, errors and failed requests so far. */
+export function pageLog(page: Page): string[] {
+  return pageLogs.get(page) ?? [];
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { startService, type ServiceProcess } from '../../bench/lib/service-process';
-import { historyOf, launchBrowser, newPage, pageToken, paymentsOf, screenshot, statusShowing, type BrowserSession } from './browser-helpers';
+import { historyOf, launchBrowser, newPage, pageLog, pageToken, paymentsOf, screenshot, statusShowing, type BrowserSession } from './browser-helpers';
 
 /**
  * The checkout page in Debian's Chromium, against the service started as `npm start` starts it
@@ -31,7 +31,12 @@ describe('the checkout page in a browser (mock provider)', function () {
     await page.goto(`${service.url}/checkout`);
     await page.getByRole('button', { name: 'Pay' }).waitFor();
   });
-  afterEach(() => closeContext());
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') {
+      process.stderr.write(`--- page ---\n${pageLog(page).join('\n')}\n--- service ---\n${service.output().join('\n')}\n`);
+    }
+    await closeContext();
+  });
 
   const cardField = () => page.getByLabel('Card number');
   const payButton = () => page.getByRole('button', { name: 'Pay' });

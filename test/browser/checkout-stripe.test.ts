@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { startService, type ServiceProcess } from '../../bench/lib/service-process';
 import { FakeStripe } from '../helpers/fake-stripe';
 import { paymentIntentEvent, serialize, signed } from '../helpers/stripe-events';
-import { launchBrowser, newPage, pageToken, paymentsOf, screenshot, statusShowing, type BrowserSession } from './browser-helpers';
+import { launchBrowser, newPage, pageLog, pageToken, paymentsOf, screenshot, statusShowing, type BrowserSession } from './browser-helpers';
 
 const WEBHOOK_SECRET = 'whsec_browser_checkout_test';
 const PUBLISHABLE_KEY = 'pk_test_checkout_browser';
@@ -97,7 +97,7 @@ describe('the checkout page in a browser (Stripe provider, Stripe.js stood in)',
       const called = (name: string) => calls.filter((c) => c.name === name);
       const until = async (what: () => boolean, label: string) => {
         for (let i = 0; i < 600 && !what(); i += 1) await page.waitForTimeout(200);
-        expect(what(), label).to.equal(true);
+        expect(what(), `${label}\n--- page ---\n${pageLog(page).join('\n')}\n--- service ---\n${service.output().join('\n')}`).to.equal(true);
       };
 
       await page.goto(`${service.url}/checkout`);
