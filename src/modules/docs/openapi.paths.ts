@@ -59,6 +59,8 @@ export const paths: Record<string, unknown> = {
   '/v1/payments/{id}/confirm': {
     post: {
       summary: 'Confirm server-side with a PaymentMethod',
+      description:
+        "A saved card must be the payment owner's (anyone else's answers 404, param payment_method) and can pay only a payment created for their customer (with that payment_method or setup_future_usage); otherwise 400.",
       parameters: [paymentId, idempotencyKey],
       requestBody: { required: true, ...json(ref('ConfirmPayment')) },
       responses: { 200: { description: 'The payment after confirmation', ...json(ref('Payment')) }, ...moneyMovingErrors },
