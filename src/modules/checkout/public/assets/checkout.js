@@ -222,6 +222,8 @@
     state.payment = payment;
     sessionStorage.setItem(PAYMENT_KEY, payment.id);
     lockSummary(payment);
+    // Saving was decided when the payment was created (setup_future_usage); a retry cannot change it.
+    $('save-card').disabled = true;
     // A saved card pays only a payment made for it; once a payment is under way, retries take a new card.
     $('saved-cards').hidden = true;
     const newCard = document.querySelector('input[name="card-choice"][value="new"]');
