@@ -24,6 +24,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY --from=build /app/dist ./dist
+# The checkout page's static files (HTML, JS, CSS) sit next to its compiled module.
+COPY --from=build /app/src/modules/checkout/public ./dist/src/modules/checkout/public
 # Applied at start-up by the migrator, which looks next to dist/ (and by `npx sequelize-cli` if you
 # exec into the container); the currency seeder reads config/currencies.json.
 COPY migrations ./migrations

@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-express';
 import type { Container } from './container';
 import { buildOpenApiDocument } from './modules/docs/openapi';
+import { createCheckoutModule } from './modules/checkout';
 import { healthRouter } from './modules/health/health.routes';
 import { simulateRouter } from './modules/simulate/simulate.routes';
 import { authenticate, requireAdmin } from './shared/auth/authenticate.middleware';
@@ -31,6 +32,10 @@ export function createApp(c: Container): Express {
     res.json(openApi);
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json' } }));
+
+  const checkout = createCheckoutModule(c);
+  app.use(checkout.router);
+  if (checkout.demoTokenRouter) app.use('/v1/test', checkout.demoTokenRouter);
 
   // Before any JSON parser: Stripe signs the raw bytes.
   app.use('/v1/webhooks', c.webhooks.router);

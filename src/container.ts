@@ -51,7 +51,13 @@ export function buildContainer(infra: Infrastructure): Container {
   const events = createEventsModule({ config, sequelize, redis: infra.redis, metrics });
   const orderServiceUrl = config.orderService.url;
   const orders = orderServiceUrl ? new OrderServiceClient({ ...config.orderService, url: orderServiceUrl }, metrics) : undefined;
-  const payments = createPaymentsModule({ sequelize, provider, idempotency, metrics, orders }, idempotency, events.outbox);
+  // Before payments: a payment may be made with, or save, a card on the user's customer.
+  const paymentMethods = createPaymentMethodsModule({ config, sequelize, provider, idempotency, metrics });
+  const payments = createPaymentsModule(
+    { sequelize, provider, idempotency, metrics, customers: paymentMethods.customers, orders },
+    idempotency,
+    events.outbox,
+  );
   const webhooks = createWebhooksModule({ config, sequelize, metrics, payments, outbox: events.outbox });
   const webhookSecret = config.stripe.webhookSecrets[0];
 
@@ -72,7 +78,6 @@ export function buildContainer(infra: Infrastructure): Container {
       : new SimulateUseCase({ payments: payments.payments, provider, webhooks, webhookSecret });
 
   const refunds = createRefundsModule({ sequelize, provider, idempotency, metrics, payments, outbox: events.outbox });
-  const paymentMethods = createPaymentMethodsModule({ config, sequelize, provider, idempotency, metrics });
   registerOpsGauges({ sequelize, redis: infra.redis, metrics });
 
   return {

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   });
   process.stdout.write(
     `\npayments-service is running at ${url}  (API docs: ${url}/docs, contract: ${url}/openapi.json)\n` +
+      (config.checkoutPageEnabled ? `Checkout page:  ${url}/checkout  (pay with the test card 4242 4242 4242 4242)\n` : '') +
       `Get a token:  npm run token -- --user u_1            (customer)\n` +
       `              npm run token -- --user admin_1 --admin  (admin)\n` +
       `Then:         curl -H "Authorization: Bearer <token>" ${url}/v1/payments\n\n`,

@@ -42,6 +42,10 @@ export interface CreateIntentInput {
   metadata: Record<string, string>;
   /** With a payment method the intent is confirmed at once, as Stripe's `confirm: true`. */
   paymentMethod?: string | null;
+  /** The provider customer the intent is for: needed to pay with a card saved on it, or to save one. */
+  customer?: string | null;
+  /** Stripe's `setup_future_usage`: the card the intent succeeds with is saved on `customer`. */
+  setupFutureUsage?: 'on_session' | 'off_session' | null;
 }
 
 export interface CreateRefundInput {

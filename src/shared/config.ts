@@ -107,6 +107,7 @@ const envSchema = z.object({
   JOB_PURGE_IDEMPOTENCY_CRON: cronExpression('17 * * * *'),
   JOB_LOCK: z.enum(['auto', 'postgres', 'redis']).default('auto'),
   JOB_LOCK_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  CHECKOUT_PAGE_ENABLED: z.enum(['true', 'false', '1', '0']).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -187,6 +188,8 @@ export interface Config {
     /** Lease of a Redis job lock, ms: renewed while the job runs, so it only lapses when its holder died. */
     lockLeaseMs: number;
   };
+  /** Serve the demo checkout page at /checkout: on outside production, off in production unless CHECKOUT_PAGE_ENABLED. */
+  checkoutPageEnabled: boolean;
 }
 
 /** How the order service is called for the amount of a payment (issue #9). All durations in ms. */
@@ -295,6 +298,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
       lock: env.JOB_LOCK,
       lockLeaseMs: env.JOB_LOCK_LEASE_MS,
     },
+    checkoutPageEnabled: env.CHECKOUT_PAGE_ENABLED ? ['true', '1'].includes(env.CHECKOUT_PAGE_ENABLED) : !isProduction,
   };
 
   if (config.jobs.lock === 'redis' && !config.redisUrl) {

@@ -20,6 +20,7 @@ describe('the service started as `npm start` starts it (child process, embedded 
       expect(printed).to.match(/"message":"database migrated"/);
       expect(printed).to.contain('payments-service is running at http://localhost:');
       expect(printed).to.contain('/docs');
+      expect(printed).to.match(/Checkout page: +http:\/\/localhost:\d+\/checkout/);
       expect(printed).to.contain('npm run token -- --user u_1');
 
       const token = signDevToken(jwtSecret, { sub: 'u_e2e', role: 'customer' });

@@ -1,4 +1,5 @@
 import { error, idempotencyKey, json, listOf, ref } from './openapi.helpers';
+import { checkoutPaths } from './openapi.checkout';
 import { paymentMethodPaths } from './openapi.payment-methods';
 
 // Path items of /openapi.json. Keep in step with the routers and ../shared/API.md.
@@ -70,7 +71,7 @@ export const paths: Record<string, unknown> = {
     post: {
       summary: 'Create a payment (and its PaymentIntent)',
       description:
-        'Answers 201 with the client_secret for Stripe.js. With payment_method the intent is confirmed at once. Without Idempotency-Key, an open payment for the same (user, order_id, amount) is returned with 200.\n\n' +
+        'Answers 201 with the client_secret for Stripe.js. With payment_method the intent is confirmed at once; a saved card (pm_ from GET /v1/payment-methods) must be the caller\'s own (anyone else\'s answers 404, param payment_method) and is charged with the caller\'s customer attached. setup_future_usage saves the card paid with on the caller\'s customer. Without Idempotency-Key, an open payment for the same (user, order_id, amount) is returned with 200.\n\n' +
         ORDER_SERVICE_CONTRACT,
       parameters: [idempotencyKey],
       requestBody: { required: true, ...json(ref('CreatePayment')) },
@@ -103,6 +104,8 @@ export const paths: Record<string, unknown> = {
   '/v1/payments/{id}/confirm': {
     post: {
       summary: 'Confirm server-side with a PaymentMethod',
+      description:
+        "A saved card must be the payment owner's (anyone else's answers 404, param payment_method) and can pay only a payment created for their customer (with that payment_method or setup_future_usage); otherwise 400.",
       parameters: [paymentId, idempotencyKey],
       requestBody: { required: true, ...json(ref('ConfirmPayment')) },
       responses: { 200: { description: 'The payment after confirmation', ...json(ref('Payment')) }, ...moneyMovingErrors },
@@ -145,6 +148,7 @@ export const paths: Record<string, unknown> = {
     },
   },
   ...paymentMethodPaths,
+  ...checkoutPaths,
   '/v1/webhooks/stripe': {
     post: {
       summary: 'Stripe webhook endpoint (no JWT; Stripe-Signature verified over the raw body)',

@@ -11,6 +11,8 @@ import { isConfirmable } from './payment-status';
 import type { PaymentsDeps } from './payments.deps';
 import { callProvider } from './provider-call';
 import { recordDeclineWithoutIntent } from './record-decline';
+import { savedCardCustomer } from './payment-customer';
+import { AppError } from '../../shared/errors';
 import { SyncPaymentUseCase } from './sync-payment.use-case';
 
 /** Server-side confirm with a PaymentMethod. A failed payment may be retried with another method. */
@@ -26,6 +28,7 @@ export class ConfirmPaymentUseCase {
     // A retry under the same key replays the provider call (same provider key) whatever happened since.
     if (!idem?.resumed && !isConfirmable(payment.status)) throw unexpectedState(payment, 'confirmed');
     if (!payment.providerPaymentId) throw unexpectedState(payment, 'confirmed before its creation finished');
+    await this.checkSavedCard(payment, paymentMethod);
 
     const idempotencyKey = `${payment.id}:confirm:${idem ? `k${idem.id}` : randomUUID()}`;
     let intent: ProviderPaymentIntent;
@@ -53,5 +56,20 @@ export class ConfirmPaymentUseCase {
     });
     if (declined) throw declineError(saved, declined);
     return saved;
+  }
+
+  /**
+   * A saved card pays only its owner's payment (404 otherwise), and only one made for their customer:
+   * Stripe charges a saved card only on an intent with its customer, which confirm cannot add.
+   */
+  private async checkSavedCard(payment: Payment, paymentMethod: string): Promise<void> {
+    const customer = await savedCardCustomer(this.deps, paymentMethod, payment.userId);
+    if (customer && payment.providerCustomerId !== customer) {
+      throw new AppError(
+        'parameter_invalid',
+        'A saved card can pay only a payment created for your customer: create a payment with this payment_method instead',
+        { param: 'payment_method' },
+      );
+    }
   }
 }

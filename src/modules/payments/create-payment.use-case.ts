@@ -13,6 +13,7 @@ import type { PaymentsDeps } from './payments.deps';
 import { callProvider } from './provider-call';
 import { priceOf, type Price } from './price-from-order';
 import { recordDeclineWithoutIntent } from './record-decline';
+import { customerForPayment } from './payment-customer';
 
 export interface CreatePaymentResult {
   payment: Payment;
@@ -34,13 +35,19 @@ export class CreatePaymentUseCase {
     // no recovery point) and the released key starts afresh. A resumed request was priced already.
     const { payment, created } = resumed
       ? { payment: resumed, created: true }
-      : await this.recordPayment(input, await priceOf(input, actor.userId, this.deps.orders), actor, idem);
+      : await this.recordPayment(input, await priceOf(input, actor.userId, this.deps.orders), actor, idem, await customerForPayment(this.deps, input, actor));
     if (payment.providerPaymentId) return { payment, created };
     return { payment: await this.attachIntent(payment), created };
   }
 
   /** Phase 1: the local row and the key's recovery point, committed before any provider call. */
-  private async recordPayment(input: CreatePaymentBody, price: Price, actor: Principal, idem?: IdempotencyRecord): Promise<CreatePaymentResult> {
+  private async recordPayment(
+    input: CreatePaymentBody,
+    price: Price,
+    actor: Principal,
+    idem?: IdempotencyRecord,
+    customerId: string | null = null,
+  ): Promise<CreatePaymentResult> {
     const { sequelize, payments, mover, idempotency } = this.deps;
     return withTransaction(sequelize, async (t) => {
       if (!idem && input.order_id) {
@@ -72,8 +79,15 @@ export class CreatePaymentUseCase {
       );
       await mover.recordCreation(payment, { source: 'api' }, t);
       if (input.payment_method) await payments.update(payment.id, { payment_method: input.payment_method }, t);
+      const setupFutureUsage = input.setup_future_usage ?? null;
+      if (customerId || setupFutureUsage) {
+        await payments.update(payment.id, { provider_customer_id: customerId, setup_future_usage: setupFutureUsage }, t);
+      }
       if (idem) await idempotency.checkpoint(idem, 'payment_created', payment.id, t);
-      return { payment: { ...payment, paymentMethod: input.payment_method ?? null }, created: true };
+      return {
+        payment: { ...payment, paymentMethod: input.payment_method ?? null, providerCustomerId: customerId, setupFutureUsage },
+        created: true,
+      };
     });
   }
 
@@ -93,6 +107,8 @@ export class CreatePaymentUseCase {
             description: payment.description,
             metadata: payment.metadata,
             paymentMethod: payment.paymentMethod,
+            customer: payment.providerCustomerId,
+            setupFutureUsage: payment.setupFutureUsage,
           },
           { idempotencyKey: `${payment.id}:create` },
         ),

@@ -27,6 +27,10 @@ export interface Payment {
    * id. An event created before it is older news and never moves the payment.
    */
   lastEvent: { id: string; created: number } | null;
+  /** The user's provider customer (`cus_...`) the intent is made for: set to pay with or save a card. */
+  providerCustomerId?: string | null;
+  /** Stripe's `setup_future_usage`: the card paid with is saved on the customer for later. */
+  setupFutureUsage?: 'on_session' | 'off_session' | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -74,6 +78,8 @@ export interface PaymentRow {
   order_checked_at?: Date | null;
   last_event_created: string | number | null;
   last_event_id: string | null;
+  provider_customer_id?: string | null;
+  setup_future_usage?: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -108,6 +114,8 @@ export function toPayment(row: PaymentRow): Payment {
       row.last_event_id && row.last_event_created !== null && row.last_event_created !== undefined
         ? { id: row.last_event_id, created: Number(row.last_event_created) }
         : null,
+    providerCustomerId: row.provider_customer_id ?? null,
+    setupFutureUsage: (row.setup_future_usage as Payment['setupFutureUsage']) ?? null,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };

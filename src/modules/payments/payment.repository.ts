@@ -32,6 +32,8 @@ export interface PaymentChanges {
   dispute_reason?: string | null;
   amount_disputed?: number;
   provider_object?: Record<string, unknown> | null;
+  provider_customer_id?: string | null;
+  setup_future_usage?: 'on_session' | 'off_session' | null;
 }
 
 const JSONB_COLUMNS = new Set(['next_action', 'provider_object']);

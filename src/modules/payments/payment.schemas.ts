@@ -60,6 +60,8 @@ export const createPaymentSchema = z
     description: boundedText(1000).nullable().optional(),
     metadata: metadataSchema.optional(),
     payment_method: paymentMethodSchema.optional(),
+    // Stripe's name and values: save the card this payment is made with on the caller's customer.
+    setup_future_usage: z.enum(['on_session', 'off_session']).optional(),
   })
   .superRefine((body, ctx) => {
     if (body.amount === undefined || body.currency === undefined) return; // priced by the order (orderPricedPaymentSchema)

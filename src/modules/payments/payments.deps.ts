@@ -16,4 +16,14 @@ export interface PaymentsDeps {
   metrics: Metrics;
   /** Set when ORDER_SERVICE_URL is: the order decides a payment's amount. */
   orders?: OrderLookup;
+  /** Each user's provider customer (from the payment-methods module); without it, saved cards are not offered. */
+  customers?: PaymentCustomers;
+}
+
+/** The port to the user's provider customer, for paying with a saved card or saving one. */
+export interface PaymentCustomers {
+  /** The user's customer id, or null when they have none yet. */
+  find(userId: string): Promise<string | null>;
+  /** The user's customer id, created at the provider on first need. */
+  ensure(userId: string): Promise<string>;
 }

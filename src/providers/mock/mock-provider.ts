@@ -27,6 +27,7 @@ import { answerOf, fingerprint, refuseAmount, unwrap } from './mock-answers';
 import { MemoryMockStore, type MockAnswer, type MockStore, type MockTx, type StoredIntent } from './mock-store';
 import { SqlMockStore } from './mock-sql-store';
 import { buildCharge, buildDispute, buildEvent, buildPaymentIntent, buildRefund, setIntentStatus, type StripeObject } from './stripe-objects';
+import { applyCustomer, AUTHENTICATION_FAILURE, saveCardIfAsked, savedCardOutcome, type AuthenticationOutcome } from './mock-checkout';
 
 export const SIMULATION_SCENARIOS = ['succeed', 'fail', 'require_action', 'process', 'cancel', 'refund', 'dispute'] as const;
 export type SimulationScenario = (typeof SIMULATION_SCENARIOS)[number];
@@ -81,13 +82,14 @@ export class MockProvider implements PaymentProvider {
     const pi = await this.idempotent(options.idempotencyKey, ['create_payment_intent', input], async (op) => {
       refuseAmount(input.amount, input.currency, 'charge');
       // An unknown payment method is refused before anything is created, as Stripe validates first.
-      const outcome = input.paymentMethod ? this.outcomeFor(input.paymentMethod) : undefined;
+      const outcome = input.paymentMethod ? await this.outcomeFor(op.tx, input.paymentMethod) : undefined;
       const created = buildPaymentIntent({
         amount: input.amount,
         currency: input.currency,
         description: input.description,
         metadata: { ...input.metadata, payment_id: input.paymentId, ...(input.orderId ? { order_id: input.orderId } : {}) },
       });
+      applyCustomer(created, input);
       await op.tx.insertIntent({ pi: created, refundedBefore: 0 });
       await this.emit(op, 'payment_intent.created', created);
       return outcome ? this.confirmNow(op, created, input.paymentMethod!, outcome) : created;
@@ -101,7 +103,7 @@ export class MockProvider implements PaymentProvider {
       if (!['requires_payment_method', 'requires_confirmation', 'requires_action'].includes(current.status as string)) {
         throw new ProviderRejectedError('payment_intent_unexpected_state', `This PaymentIntent's status is ${String(current.status)}`);
       }
-      return this.confirmNow(op, current, paymentMethod, this.outcomeFor(paymentMethod));
+      return this.confirmNow(op, current, paymentMethod, await this.outcomeFor(op.tx, paymentMethod));
     });
     return snapshot(pi);
   }
@@ -181,6 +183,32 @@ export class MockProvider implements PaymentProvider {
    */
   async simulateSetupSucceeded(setupIntentId: string, paymentMethod = 'pm_card_visa'): Promise<ProviderPaymentMethod> {
     return paymentMethodOf(await this.store.transaction((tx) => MockWallet.setupSucceeded(tx, setupIntentId, paymentMethod)));
+  }
+
+  /**
+   * Mock only: the person's answer on the mock 3-D Secure page. Completed, the intent succeeds (and
+   * saves the card if asked); failed, it goes back to requires_payment_method with Stripe's
+   * authentication error. Either way the events go out as Stripe's would, through the webhook pipeline.
+   * Throws ProviderRejectedError `payment_intent_unexpected_state` unless the intent requires_action.
+   */
+  async completeAuthentication(id: string, outcome: AuthenticationOutcome): Promise<ProviderPaymentIntent> {
+    const { pi, events } = await this.store.transaction(async (tx) => {
+      const op: Op = { tx, events: [] };
+      const { pi: current } = await this.find(tx, id);
+      if (current.status !== 'requires_action') {
+        throw new ProviderRejectedError('payment_intent_unexpected_state', `This PaymentIntent's status is ${String(current.status)}`);
+      }
+      if (outcome === 'fail') {
+        await this.decline(op, current, AUTHENTICATION_FAILURE);
+      } else {
+        await saveCardIfAsked(tx, current);
+        await this.move(op, current, 'succeeded');
+      }
+      return { pi: current, events: op.events };
+    });
+    // As after any call: the events go out once the change committed.
+    setImmediate(() => events.forEach((event) => this.events.emit('event', event)));
+    return snapshot(pi);
   }
 
   async ping(): Promise<boolean> {
@@ -265,12 +293,15 @@ export class MockProvider implements PaymentProvider {
       await this.decline(op, pi, outcome.error);
       throw new ProviderDeclinedError(outcome.error, snapshot(pi));
     }
-    await this.move(op, pi, outcome.kind === 'succeed' ? 'succeeded' : outcome.kind === 'process' ? 'processing' : 'requires_action');
+    const status: IntentStatus =
+      outcome.kind === 'succeed' ? 'succeeded' : outcome.kind === 'process' ? 'processing' : 'requires_action';
+    if (status === 'succeeded') await saveCardIfAsked(op.tx, pi);
+    await this.move(op, pi, status);
     return pi;
   }
 
-  private outcomeFor(paymentMethod: string): MockOutcome {
-    const outcome = outcomeForPaymentMethod(paymentMethod);
+  private async outcomeFor(tx: MockTx, paymentMethod: string): Promise<MockOutcome> {
+    const outcome = outcomeForPaymentMethod(paymentMethod) ?? (await savedCardOutcome(tx, paymentMethod));
     if (!outcome) {
       throw new ProviderRejectedError('resource_missing', `No such PaymentMethod: '${paymentMethod}'`, 'payment_method');
     }

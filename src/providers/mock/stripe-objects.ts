@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IntentStatus, PaymentError } from '../payment-provider';
+import { mockAuthenticationAction } from './mock-checkout';
 import type { TestCard } from './mock-outcomes';
 
 /**
@@ -56,10 +57,8 @@ export function setIntentStatus(pi: StripeObject, status: IntentStatus, error?: 
   pi.last_payment_error = error
     ? { type: 'card_error', code: error.code, decline_code: error.declineCode ?? null, message: error.message }
     : null;
-  pi.next_action =
-    status === 'requires_action'
-      ? { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: 'https://hooks.stripe.com/3d_secure_2/hosted' } }
-      : null;
+  // The frame Stripe.js would show is the mock's own 3-D Secure page, which a person can answer.
+  pi.next_action = status === 'requires_action' ? mockAuthenticationAction(pi) : null;
   if (status === 'succeeded') {
     pi.amount_received = pi.amount;
     pi.latest_charge = pi.latest_charge ?? stripeId('ch');

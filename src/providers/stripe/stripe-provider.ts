@@ -59,6 +59,8 @@ export class StripeProvider implements PaymentProvider {
           },
           automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
           ...(input.paymentMethod ? { payment_method: input.paymentMethod, confirm: true } : {}),
+          ...(input.customer ? { customer: input.customer } : {}),
+          ...(input.setupFutureUsage ? { setup_future_usage: input.setupFutureUsage } : {}),
         },
         { idempotencyKey: options.idempotencyKey },
       ),

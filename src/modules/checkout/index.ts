@@ -1,0 +1,1 @@
+export { createCheckoutModule, type CheckoutModule } from './checkout.module';
