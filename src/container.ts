@@ -14,6 +14,7 @@ import { JwtVerifier } from './shared/auth/jwt-verifier';
 import type { Config } from './shared/config';
 import { reportError } from './shared/http/error-handler';
 import { Sql } from './shared/db/sql';
+import { Lifecycle } from './shared/lifecycle';
 import { createMetrics, type Metrics } from './shared/metrics';
 
 export interface Infrastructure {
@@ -35,6 +36,8 @@ export interface Container extends Infrastructure {
   refunds: RefundsModule;
   paymentMethods: PaymentMethodsModule;
   analytics: AnalyticsModule;
+  /** Draining or serving: readiness answers 503 once SIGTERM has started the drain. */
+  lifecycle: Lifecycle;
   /** Absent in production: POST /v1/test/simulate does not exist there. */
   simulate?: SimulateUseCase;
 }
@@ -74,6 +77,7 @@ export function buildContainer(infra: Infrastructure): Container {
     refunds,
     paymentMethods,
     analytics: createAnalyticsModule({ sequelize }),
+    lifecycle: new Lifecycle(),
     simulate,
   };
 }

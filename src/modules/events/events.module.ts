@@ -53,9 +53,12 @@ export function createEventsModule(deps: {
     metrics: deps.metrics,
     maxAttempts: config.outbox.maxAttempts,
   });
-  const dispatcher = new PollingWorker('outbox', config.outbox.workerIntervalMs, async () => {
+  const dispatcher = new PollingWorker('outbox', config.outbox.workerIntervalMs, async (stopping) => {
     const batch = await deliveries.claimDue(BATCH_SIZE);
-    for (const delivery of batch) await deliver.execute(delivery);
+    for (const delivery of batch) {
+      if (stopping.aborted) break;
+      await deliver.execute(delivery);
+    }
     return batch.length;
   });
 

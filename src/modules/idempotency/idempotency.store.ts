@@ -48,6 +48,9 @@ export interface BeginRequest {
  * is a lease, so a request whose process died can be resumed once `lockTimeoutMs` has passed.
  */
 export class IdempotencyStore {
+  /** Keys this process holds locked right now (ids), so a forced shutdown can unlock them. */
+  private readonly held = new Set<number>();
+
   constructor(
     private readonly sequelize: Sequelize,
     private readonly sql: Sql,
@@ -56,11 +59,13 @@ export class IdempotencyStore {
 
   /** The common case (a new key) is one INSERT; only a key seen before is read and locked. */
   async begin(req: BeginRequest): Promise<BeginResult> {
-    return withTransaction(this.sequelize, async (t) => {
+    const result = await withTransaction(this.sequelize, async (t) => {
       const fresh = await this.insert(req, t);
       if (fresh) return fresh;
       return this.resume(req, t);
     });
+    if (result.kind === 'proceed') this.held.add(result.record.id);
+    return result;
   }
 
   private async insert(req: BeginRequest, t: Transaction): Promise<BeginResult | null> {
@@ -129,6 +134,7 @@ export class IdempotencyStore {
 
   /** Stores the final answer, byte for byte, and unlocks the key. */
   async complete(record: IdempotencyRecord, status: number, body: string): Promise<void> {
+    this.held.delete(record.id);
     await this.sql.exec(
       `UPDATE idempotency_keys SET response_status = :status, response_body = :body, recovery_point = 'finished',
               locked_at = NULL, last_used_at = now() WHERE id = :id`,
@@ -138,7 +144,24 @@ export class IdempotencyStore {
 
   /** Unlocks without an answer: the outcome is unknown or retryable, and a retry resumes the work. */
   async release(record: IdempotencyRecord): Promise<void> {
+    this.held.delete(record.id);
     await this.sql.exec(`UPDATE idempotency_keys SET locked_at = NULL WHERE id = :id`, { id: record.id });
+  }
+
+  /**
+   * Unlocks every key this process still holds without an answer; returns how many. For a shutdown
+   * that must abandon requests in flight: their work resumes from its recovery point on the client's
+   * retry (on any instance) instead of answering 409 until the lock lease runs out.
+   */
+  async releaseHeld(): Promise<number> {
+    if (this.held.size === 0) return 0;
+    const ids = [...this.held];
+    this.held.clear();
+    const rows = await this.sql.returning<{ id: string }>(
+      `UPDATE idempotency_keys SET locked_at = NULL WHERE id IN (:ids) AND response_status IS NULL RETURNING id`,
+      { ids },
+    );
+    return rows.length;
   }
 
   /** Deletes keys past the retention window; returns how many. */
