@@ -4,7 +4,7 @@ import { createApp } from '../../../src/app';
 import { buildContainer } from '../../../src/container';
 import { MockProvider } from '../../../src/providers/mock/mock-provider';
 import { createSequelize } from '../../../src/shared/db/database';
-import { connectRedis } from '../../../src/shared/redis';
+import { connectRedis, redisReady } from '../../../src/shared/redis';
 import { expectApiError } from '../../helpers/api-error';
 import { bearer, newUserId, tokenFor } from '../../helpers/auth';
 import { testDatabase } from '../../helpers/database';
@@ -56,6 +56,8 @@ describe('readiness and rate limits', () => {
   if (process.env.REDIS_URL) {
     it('when REDIS_URL answers, then /ready reports redis up and the rate limit is shared through it', async () => {
       const redis = connectRedis(process.env.REDIS_URL!);
+      // The client has no offline queue (nothing waits on Redis): let it connect first, as main.ts does.
+      await redisReady(redis, 10_000);
       const app = createApp(
         buildContainer({ config: testConfig({ RATE_LIMIT_PER_MINUTE: '2' }), sequelize: testDatabase(), provider: mock(), redis }),
       );
