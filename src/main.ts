@@ -72,6 +72,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    const since = Date.now();
     logger.info('shutting down', { signal });
     container.lifecycle.beginDrain();
     const force = setTimeout(() => void forceExit(), config.shutdownTimeoutMs).unref();
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
     await redis?.quit().catch(() => undefined);
     await db.close();
     clearTimeout(force);
-    logger.info('stopped');
+    logger.info('stopped', { drain_ms: Date.now() - since });
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
