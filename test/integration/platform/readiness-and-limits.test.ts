@@ -40,6 +40,19 @@ describe('readiness and rate limits', () => {
     }
   });
 
+  it('when the process has started draining (SIGTERM), then /ready answers 503 draining while /health and the API still answer', async () => {
+    const { app, container } = buildTestApp();
+    expect((await request(app).get('/ready')).status).to.equal(200);
+    container.lifecycle.beginDrain();
+    const ready = await request(app).get('/ready');
+    expect(ready.status).to.equal(503);
+    expect(ready.headers['retry-after']).to.equal('5');
+    expect(ready.body.status).to.equal('draining');
+    expect(ready.body.error).to.include({ type: 'api_error', code: 'service_unavailable' });
+    expect((await request(app).get('/health')).status).to.equal(200);
+    expect((await request(app).get('/v1/payments').set(bearer(tokenFor(newUserId())))).status).to.equal(200);
+  });
+
   it('when REDIS_URL points at nothing, then /ready answers 503 naming redis', async () => {
     const redis = connectRedis('redis://127.0.0.1:1');
     const app = createApp(buildContainer({ config: testConfig(), sequelize: testDatabase(), provider: mock(), redis }));
