@@ -175,7 +175,11 @@ export class IdempotencyStore {
         this.held.delete(record.id);
         return;
       } catch (err) {
-        if (delayMs === undefined) throw err;
+        if (delayMs === undefined) {
+          // The lock lease frees it now; keeping it here would only grow with a long outage.
+          this.held.delete(record.id);
+          throw err;
+        }
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
