@@ -16,6 +16,7 @@ import { JwtVerifier } from './shared/auth/jwt-verifier';
 import type { Config } from './shared/config';
 import { reportError } from './shared/http/error-handler';
 import { Sql } from './shared/db/sql';
+import { Lifecycle } from './shared/lifecycle';
 import { createMetrics, type Metrics } from './shared/metrics';
 
 export interface Infrastructure {
@@ -39,6 +40,8 @@ export interface Container extends Infrastructure {
   analytics: AnalyticsModule;
   /** The order service lookup; absent without ORDER_SERVICE_URL (the client's amount is used). */
   orders?: OrderServiceClient;
+  /** Draining or serving: readiness answers 503 once SIGTERM has started the drain. */
+  lifecycle: Lifecycle;
   /** Absent in production: POST /v1/test/simulate does not exist there. */
   simulate?: SimulateUseCase;
 }
@@ -92,6 +95,7 @@ export function buildContainer(infra: Infrastructure): Container {
     paymentMethods,
     analytics: createAnalyticsModule({ sequelize }),
     orders,
+    lifecycle: new Lifecycle(),
     simulate,
   };
 }

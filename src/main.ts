@@ -7,9 +7,13 @@ import { createProvider } from './providers/create-provider';
 import { ConfigError, configWarnings, loadConfig } from './shared/config';
 import { connectDatabase } from './shared/db/database';
 import { migrate } from './shared/db/migrator';
+import { ConnectionDrain } from './shared/http/connection-drain';
 import { reportError } from './shared/http/error-handler';
 import { logger } from './shared/logger';
-import { connectRedis } from './shared/redis';
+import { connectRedis, redisReady } from './shared/redis';
+
+// At most this long (ms) for unlocking abandoned idempotency keys once the shutdown timeout has run out.
+const FORCED_RELEASE_MS = 2_000;
 
 /** Composition root: config -> database -> redis -> provider -> HTTP + jobs; SIGTERM drains. */
 async function main(): Promise<void> {
@@ -21,6 +25,8 @@ async function main(): Promise<void> {
   // MIGRATE_ON_START=false: a migration Job ran them before the rollout (k8s/migrate-job.yaml).
   if (config.migrateOnStart) await migrate(db.sequelize, { lock: !db.embedded });
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  // The client has no offline queue: give it a moment to connect before work is sent through it.
+  if (redis && !(await redisReady(redis, 3_000))) logger.warn('redis not reachable at start-up; serving without it until it is');
   const provider = createProvider(config, db.sequelize);
   const container = buildContainer({ config, sequelize: db.sequelize, redis, provider });
   const app = createApp(container);
@@ -30,6 +36,7 @@ async function main(): Promise<void> {
   container.events.dispatcher.start();
 
   const server: Server = app.listen(config.port, config.host);
+  const connections = new ConnectionDrain(server);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   // Slow or stalled clients are cut off instead of holding sockets forever.
   server.headersTimeout = 10_000;
@@ -52,26 +59,36 @@ async function main(): Promise<void> {
   );
 
   let stopping = false;
+  // Out of time: unlock the keys of requests still running (their retries resume the work), then go.
+  const forceExit = async () => {
+    logger.error('shutdown timed out; exiting', { open_connections: connections.openConnections });
+    const released = await Promise.race([
+      container.idempotency.releaseHeld(),
+      new Promise<number>((resolve) => setTimeout(() => resolve(-1), FORCED_RELEASE_MS).unref()),
+    ]).catch(() => -1);
+    if (released !== 0) logger.warn('idempotency keys of abandoned requests', { released });
+    connections.destroyAll();
+    process.exit(1);
+  };
+  // Stop accepting, finish what is in hand, and exit 0. Requests in flight finish and are answered
+  // with `Connection: close`; /ready answers 503; the pollers stop between items.
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    const since = Date.now();
     logger.info('shutting down', { signal });
-    const force = setTimeout(() => {
-      logger.error('shutdown timed out; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs).unref();
-    // Stop accepting connections; in-flight requests finish, idle keep-alive sockets close.
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
-    await scheduler?.stop();
-    await container.webhooks.worker.stop();
-    await container.events.dispatcher.stop();
+    container.lifecycle.beginDrain();
+    const force = setTimeout(() => void forceExit(), config.shutdownTimeoutMs).unref();
+    await Promise.all([
+      connections.drain(),
+      scheduler?.stop(),
+      container.webhooks.worker.stop(),
+      container.events.dispatcher.stop(),
+    ]);
     await redis?.quit().catch(() => undefined);
     await db.close();
     clearTimeout(force);
-    logger.info('stopped');
+    logger.info('stopped', { drain_ms: Date.now() - since });
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

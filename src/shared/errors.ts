@@ -105,22 +105,67 @@ export interface ErrorBody {
   };
 }
 
+// Sequelize's ConnectionError and every subclass: the pool could not get a working connection.
 const CONNECTION_ERROR_NAMES = new Set([
   'SequelizeConnectionError',
   'SequelizeConnectionRefusedError',
   'SequelizeConnectionAcquireTimeoutError',
-  'SequelizeHostNotFoundError',
   'SequelizeConnectionTimedOutError',
+  'SequelizeHostNotFoundError',
+  'SequelizeHostNotReachableError',
+  'SequelizeInvalidConnectionError',
+  'SequelizeAccessDeniedError',
   'ConnectionError',
 ]);
 
-/** True when `err` means the database could not be reached (not that a query was wrong). */
+// Node's socket errors: the connection to the server was refused, lost or never made.
+const SOCKET_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * PostgreSQL SQLSTATEs (https://www.postgresql.org/docs/current/errcodes-appendix.html) meaning the
+ * session is gone or cannot be had, not that the statement was wrong: class 08 (connection
+ * exception), 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 57P05
+ * idle_session_timeout, 25P03 idle_in_transaction_session_timeout, 53300 too_many_connections.
+ */
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[1235]|25P03|53300)$/;
+
+// node-postgres's own messages for a client whose connection died or never came (they carry no code).
+const CONNECTION_LOST_MESSAGE =
+  /Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Connection terminated|timeout exceeded when trying to connect|connection is insecure/i;
+
+/**
+ * True when `err` means the database could not be reached or the connection was lost (not that a
+ * query was wrong): Sequelize's connection errors, node-postgres's "not queryable" / "Connection
+ * terminated" family, and, inside a Sequelize error, a socket code or an SQLSTATE above. Looks
+ * through `original`/`parent`, `cause` and AggregateError's `errors`, where pg and Node nest the reason.
+ * Socket codes count only under a Sequelize error, so an HTTP client's ECONNREFUSED is not called a
+ * database outage.
+ */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  if (CONNECTION_ERROR_NAMES.has(err.name)) return true;
-  const code = (err as { original?: { code?: string }; parent?: { code?: string } }).original?.code;
-  return ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '08003'].includes(code ?? '')
-    || /Connection terminated|ECONNREFUSED|connection is insecure/i.test(err.message);
+  const fromSequelize = err.name.startsWith('Sequelize');
+  const seen = new Set<unknown>();
+  const visit = (e: unknown, depth: number): boolean => {
+    if (!(e instanceof Error) || depth > 4 || seen.has(e)) return false;
+    seen.add(e);
+    if (CONNECTION_ERROR_NAMES.has(e.name) || CONNECTION_LOST_MESSAGE.test(e.message)) return true;
+    const code = (e as { code?: unknown }).code;
+    if (fromSequelize && typeof code === 'string' && (SOCKET_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
+    const nested = e as { original?: unknown; parent?: unknown; cause?: unknown; errors?: unknown };
+    const inner = [nested.original, nested.parent, nested.cause, ...(Array.isArray(nested.errors) ? nested.errors : [])];
+    return inner.some((i) => visit(i, depth + 1));
+  };
+  return visit(err, 0);
 }
 
 /** Normalises anything thrown into an AppError; unknown errors become a bare internal_error. */

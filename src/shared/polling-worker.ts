@@ -1,23 +1,32 @@
 import { reportError } from './http/error-handler';
 
 /**
- * Runs `batch` (claim some due rows, handle them, return how many) off the request path: on a timer,
- * and at once on `poke()`. Passes never overlap; a poke during a pass schedules one more. Claims use
- * FOR UPDATE SKIP LOCKED, so every instance can run the same worker.
+ * One pass of a worker: claim some due rows, handle them, return how many. `signal` is aborted when the
+ * worker is stopping: a batch checks it between items and returns early, leaving what it has not
+ * started to its claim lease (another instance, or this one after a restart, takes it up).
+ */
+export type WorkerBatch = (signal: AbortSignal) => Promise<number>;
+
+/**
+ * Runs `batch` off the request path: on a timer, and at once on `poke()`. Passes never overlap; a poke
+ * during a pass schedules one more. Claims use FOR UPDATE SKIP LOCKED, so every instance can run the
+ * same worker. `stop()` lets the item in hand finish and starts no other (SIGTERM drain).
  */
 export class PollingWorker {
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
   private again = false;
+  private stopping = new AbortController();
 
   constructor(
     private readonly name: string,
     private readonly intervalMs: number,
-    private readonly batch: () => Promise<number>,
+    private readonly batch: WorkerBatch,
   ) {}
 
   start(): void {
     if (this.timer) return;
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
     this.timer = setInterval(() => this.poke(), this.intervalMs);
     this.timer.unref();
     this.poke();
@@ -43,19 +52,27 @@ export class PollingWorker {
       });
   }
 
-  /** Handles every due row, batch by batch; returns how many. Tests call this directly. */
+  /**
+   * Handles every due row, batch by batch, until none is left or the worker is stopping; returns how
+   * many. Tests and admin routes call this directly.
+   */
   async drain(): Promise<number> {
+    const signal = this.stopping.signal;
     let handled = 0;
-    for (;;) {
-      const count = await this.batch();
-      if (count === 0) return handled;
+    while (!signal.aborted) {
+      const count = await this.batch(signal);
+      if (count === 0) break;
       handled += count;
     }
+    return handled;
   }
 
+  /** Stops between items: the item in hand finishes, no other starts; resolves when the pass has ended. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.again = false;
+    this.stopping.abort();
     await this.running;
   }
 }

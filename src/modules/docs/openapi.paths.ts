@@ -292,9 +292,9 @@ export const paths: Record<string, unknown> = {
   '/health': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'Alive' } } } },
   '/ready': {
     get: {
-      summary: 'Readiness: database (and Redis if configured)',
+      summary: 'Readiness: database (and Redis if configured); 503 from SIGTERM on, while the process drains',
       security: [],
-      responses: { 200: { description: 'Ready' }, 503: error('Names what is down') },
+      responses: { 200: { description: 'Ready' }, 503: error('Names what is down, or `status: draining` once shutting down') },
     },
   },
   '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'Prometheus text' } } } },

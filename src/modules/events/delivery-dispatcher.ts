@@ -27,12 +27,16 @@ export class DeliveryDispatcher {
     concurrency: number;
   }) {
     const { deliveries, deliver, concurrency } = deps;
-    const pass = (target: string) => async () => {
+    const pass = (target: string) => async (stopping: AbortSignal) => {
       const batch = await deliveries.claimDue(concurrency, target);
       // Settled, not all: one payment's failure (the database, say) must not abandon the others mid-flight.
       const results = await Promise.allSettled(
         byPayment(batch).map(async (mine) => {
-          for (const delivery of mine) await deliver.execute(delivery);
+          for (const delivery of mine) {
+            // Stopping (SIGTERM): what is not started yet waits for its lease, delivered by another replica or after restart.
+            if (stopping.aborted) break;
+            await deliver.execute(delivery);
+          }
         }),
       );
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

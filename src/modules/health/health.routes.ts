@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
+import type { Lifecycle } from '../../shared/lifecycle';
 import type { Metrics } from '../../shared/metrics';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -12,8 +13,11 @@ function withTimeout<T>(promise: Promise<T>): Promise<T> {
   ]);
 }
 
-/** Liveness, readiness (naming what is down) and Prometheus metrics; no auth. */
-export function healthRouter(deps: { sequelize: Sequelize; redis?: Redis; metrics: Metrics }): Router {
+/**
+ * Liveness, readiness (naming what is down; 503 `draining` once SIGTERM has started the drain) and
+ * Prometheus metrics; no auth.
+ */
+export function healthRouter(deps: { sequelize: Sequelize; redis?: Redis; metrics: Metrics; lifecycle?: Lifecycle }): Router {
   const router = Router();
 
   router.get('/health', (_req, res) => {
@@ -21,6 +25,13 @@ export function healthRouter(deps: { sequelize: Sequelize; redis?: Redis; metric
   });
 
   router.get('/ready', async (req, res) => {
+    if (deps.lifecycle?.draining) {
+      res.status(503).set('Retry-After', '5').json({
+        error: { type: 'api_error', code: 'service_unavailable', message: 'Not ready: shutting down', request_id: req.id },
+        status: 'draining',
+      });
+      return;
+    }
     const checks: Record<string, 'up' | 'down' | 'not_configured'> = {};
     checks.database = await withTimeout(deps.sequelize.query('SELECT 1')).then(() => 'up' as const, () => 'down' as const);
     checks.redis = deps.redis

@@ -3,6 +3,9 @@ import { withTransaction } from '../../shared/db/database';
 import type { Sql } from '../../shared/db/sql';
 import { AppError } from '../../shared/errors';
 
+// Waits (ms) between tries of `release`; the last entry (undefined) gives up and throws.
+const RELEASE_RETRY_DELAYS_MS = [100, 400, undefined];
+
 /** Where a request stopped (brandur's "recovery points"): a retry resumes from here. */
 export type RecoveryPoint = 'started' | 'payment_created' | 'refund_created' | 'finished';
 
@@ -14,6 +17,8 @@ export interface IdempotencyRecord {
   paymentId: string | null;
   /** Another object the request created (a refund), so a retry resumes with it. */
   resourceId: string | null;
+  /** `locked_at` as this request set it (text, to the microsecond): unlocking only matches our own lock. */
+  lockToken?: string;
 }
 
 export type BeginResult =
@@ -48,6 +53,9 @@ export interface BeginRequest {
  * is a lease, so a request whose process died can be resumed once `lockTimeoutMs` has passed.
  */
 export class IdempotencyStore {
+  /** Keys this process holds locked right now (ids), so a forced shutdown can unlock them. */
+  private readonly held = new Map<number, IdempotencyRecord>();
+
   constructor(
     private readonly sequelize: Sequelize,
     private readonly sql: Sql,
@@ -56,23 +64,28 @@ export class IdempotencyStore {
 
   /** The common case (a new key) is one INSERT; only a key seen before is read and locked. */
   async begin(req: BeginRequest): Promise<BeginResult> {
-    return withTransaction(this.sequelize, async (t) => {
+    const result = await withTransaction(this.sequelize, async (t) => {
       const fresh = await this.insert(req, t);
       if (fresh) return fresh;
       return this.resume(req, t);
     });
+    if (result.kind === 'proceed') this.held.set(result.record.id, result.record);
+    return result;
   }
 
   private async insert(req: BeginRequest, t: Transaction): Promise<BeginResult | null> {
-    const [inserted] = await this.sql.returning<{ id: string }>(
+    const [inserted] = await this.sql.returning<{ id: string; lock_token: string }>(
       `INSERT INTO idempotency_keys (user_id, idempotency_key, request_method, request_path, request_fingerprint, locked_at)
        VALUES (:userId, :key, :method, :path, :fingerprint, now())
-       ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
+       ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id, locked_at::text AS lock_token`,
       { ...req },
       t,
     );
     if (!inserted) return null;
-    return { kind: 'proceed', record: { id: Number(inserted.id), resumed: false, recoveryPoint: 'started', paymentId: null, resourceId: null } };
+    return {
+      kind: 'proceed',
+      record: { id: Number(inserted.id), resumed: false, recoveryPoint: 'started', paymentId: null, resourceId: null, lockToken: inserted.lock_token },
+    };
   }
 
   private async resume(req: BeginRequest, t: Transaction): Promise<BeginResult> {
@@ -102,10 +115,21 @@ export class IdempotencyStore {
     if (row.locked_at && !row.lock_expired) {
       throw new AppError('idempotency_request_in_progress', 'A request with this Idempotency-Key is still in progress; retry later');
     }
-    await this.sql.exec(`UPDATE idempotency_keys SET locked_at = now(), last_used_at = now() WHERE id = :id`, { id: row.id }, t);
+    const [locked] = await this.sql.returning<{ lock_token: string }>(
+      `UPDATE idempotency_keys SET locked_at = now(), last_used_at = now() WHERE id = :id RETURNING locked_at::text AS lock_token`,
+      { id: row.id },
+      t,
+    );
     return {
       kind: 'proceed',
-      record: { id: Number(row.id), resumed: true, recoveryPoint: row.recovery_point, paymentId: row.payment_id, resourceId: row.resource_id },
+      record: {
+        id: Number(row.id),
+        resumed: true,
+        recoveryPoint: row.recovery_point,
+        paymentId: row.payment_id,
+        resourceId: row.resource_id,
+        lockToken: locked.lock_token,
+      },
     };
   }
 
@@ -129,6 +153,7 @@ export class IdempotencyStore {
 
   /** Stores the final answer, byte for byte, and unlocks the key. */
   async complete(record: IdempotencyRecord, status: number, body: string): Promise<void> {
+    this.held.delete(record.id);
     await this.sql.exec(
       `UPDATE idempotency_keys SET response_status = :status, response_body = :body, recovery_point = 'finished',
               locked_at = NULL, last_used_at = now() WHERE id = :id`,
@@ -136,9 +161,49 @@ export class IdempotencyStore {
     );
   }
 
-  /** Unlocks without an answer: the outcome is unknown or retryable, and a retry resumes the work. */
+  /**
+   * Unlocks without an answer: the outcome is unknown or retryable, and a retry resumes the work.
+   * Tried a few times within about half a second, because the usual reason to release is a database
+   * blip (a dropped connection) that the next pooled connection no longer sees; otherwise the key
+   * would answer 409 until its lease runs out. Only our own lock is cleared (`lockToken`), so a retry
+   * of the UPDATE can never unlock a later request's lock on the same key.
+   */
   async release(record: IdempotencyRecord): Promise<void> {
-    await this.sql.exec(`UPDATE idempotency_keys SET locked_at = NULL WHERE id = :id`, { id: record.id });
+    for (const delayMs of RELEASE_RETRY_DELAYS_MS) {
+      try {
+        await this.unlock([record]);
+        this.held.delete(record.id);
+        return;
+      } catch (err) {
+        if (delayMs === undefined) {
+          // The lock lease frees it now; keeping it here would only grow with a long outage.
+          this.held.delete(record.id);
+          throw err;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+
+  private async unlock(records: IdempotencyRecord[]): Promise<number> {
+    const rows = await this.sql.returning<{ id: string }>(
+      `UPDATE idempotency_keys SET locked_at = NULL
+        WHERE id IN (:ids) AND response_status IS NULL AND locked_at::text IN (:tokens) RETURNING id`,
+      { ids: records.map((r) => r.id), tokens: records.map((r) => r.lockToken ?? '') },
+    );
+    return rows.length;
+  }
+
+  /**
+   * Unlocks every key this process still holds without an answer; returns how many. For a shutdown
+   * that must abandon requests in flight: their work resumes from its recovery point on the client's
+   * retry (on any instance) instead of answering 409 until the lock lease runs out.
+   */
+  async releaseHeld(): Promise<number> {
+    if (this.held.size === 0) return 0;
+    const records = [...this.held.values()];
+    this.held.clear();
+    return this.unlock(records);
   }
 
   /** Deletes keys past the retention window; returns how many. */

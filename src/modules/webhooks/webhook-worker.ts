@@ -10,9 +10,12 @@ const BATCH_SIZE = 20;
  */
 export class WebhookWorker extends PollingWorker {
   constructor(events: WebhookEventRepository, apply: ApplyWebhookEventUseCase, intervalMs: number) {
-    super('webhooks', intervalMs, async () => {
+    super('webhooks', intervalMs, async (stopping) => {
       const batch = await events.claimDue(BATCH_SIZE);
-      for (const event of batch) await apply.execute(event);
+      for (const event of batch) {
+        if (stopping.aborted) break;
+        await apply.execute(event);
+      }
       return batch.length;
     });
   }

@@ -6,13 +6,20 @@ import { logger } from '../logger';
 
 /**
  * Per-user (else per-IP) request budget per minute. Shared through Redis when configured; otherwise
- * an in-process limiter, which is right only for a single instance.
+ * an in-process limiter, which is right only for a single instance. With Redis down or stalled the
+ * in-process insurance limiter answers at once (see `connectRedis`), so an outage costs no latency.
  */
 export function rateLimit(perMinute: number, redis?: Redis): RequestHandler {
   if (perMinute <= 0) return (_req, _res, next) => next();
   const options = { points: perMinute, duration: 60, keyPrefix: 'payments:ratelimit' };
   const limiter: RateLimiterAbstract = redis
-    ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: new RateLimiterMemory(options) })
+    ? new RateLimiterRedis({
+        ...options,
+        storeClient: redis,
+        // Redis not connected: count in memory at once rather than wait (the client has no offline queue either).
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory(options),
+      })
     : new RateLimiterMemory(options);
 
   return async (req, res, next) => {

@@ -4,7 +4,7 @@ import { createApp } from '../../../src/app';
 import { buildContainer } from '../../../src/container';
 import { MockProvider } from '../../../src/providers/mock/mock-provider';
 import { createSequelize } from '../../../src/shared/db/database';
-import { connectRedis } from '../../../src/shared/redis';
+import { connectRedis, redisReady } from '../../../src/shared/redis';
 import { expectApiError } from '../../helpers/api-error';
 import { bearer, newUserId, tokenFor } from '../../helpers/auth';
 import { testDatabase } from '../../helpers/database';
@@ -40,6 +40,19 @@ describe('readiness and rate limits', () => {
     }
   });
 
+  it('when the process has started draining (SIGTERM), then /ready answers 503 draining while /health and the API still answer', async () => {
+    const { app, container } = buildTestApp();
+    expect((await request(app).get('/ready')).status).to.equal(200);
+    container.lifecycle.beginDrain();
+    const ready = await request(app).get('/ready');
+    expect(ready.status).to.equal(503);
+    expect(ready.headers['retry-after']).to.equal('5');
+    expect(ready.body.status).to.equal('draining');
+    expect(ready.body.error).to.include({ type: 'api_error', code: 'service_unavailable' });
+    expect((await request(app).get('/health')).status).to.equal(200);
+    expect((await request(app).get('/v1/payments').set(bearer(tokenFor(newUserId())))).status).to.equal(200);
+  });
+
   it('when REDIS_URL points at nothing, then /ready answers 503 naming redis', async () => {
     const redis = connectRedis('redis://127.0.0.1:1');
     const app = createApp(buildContainer({ config: testConfig(), sequelize: testDatabase(), provider: mock(), redis }));
@@ -56,6 +69,8 @@ describe('readiness and rate limits', () => {
   if (process.env.REDIS_URL) {
     it('when REDIS_URL answers, then /ready reports redis up and the rate limit is shared through it', async () => {
       const redis = connectRedis(process.env.REDIS_URL!);
+      // The client has no offline queue (nothing waits on Redis): let it connect first, as main.ts does.
+      await redisReady(redis, 10_000);
       const app = createApp(
         buildContainer({ config: testConfig({ RATE_LIMIT_PER_MINUTE: '2' }), sequelize: testDatabase(), provider: mock(), redis }),
       );
