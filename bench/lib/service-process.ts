@@ -10,6 +10,8 @@ export const ROOT = path.resolve(__dirname, '../..');
 /** A running copy of the service, started exactly as `npm start` starts it. */
 export interface ServiceProcess {
   url: string;
+  /** The node process running the service (for /proc/<pid>/status). */
+  pid: number;
   /**
    * SIGTERM (graceful drain), then SIGKILL if it has not exited in time; removes the temp DATA_DIR.
    * Resolves with the exit code (null when killed). Idempotent.
@@ -32,6 +34,13 @@ const OUTPUT_LINES_KEPT = 60;
 // Only what node itself needs: the service's variables come from `options`, never from the caller's shell.
 const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'TEMP', 'TMP', 'LANG', 'TZ', 'SYSTEMROOT'];
 
+/** The few variables of this process's environment a child needs to run node at all. */
+export function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of INHERITED) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  return env;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -51,8 +60,7 @@ export async function freePort(): Promise<number> {
 export async function startService(options: ServiceOptions): Promise<ServiceProcess> {
   const port = await freePort();
   const dataDir = options.databaseUrl ? undefined : mkdtempSync(path.join(os.tmpdir(), 'payments-bench-'));
-  const env: Record<string, string> = {};
-  for (const name of INHERITED) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  const env = inheritedEnv();
   Object.assign(env, {
     NODE_ENV: 'development',
     HOST: '127.0.0.1',
@@ -66,9 +74,25 @@ export async function startService(options: ServiceOptions): Promise<ServiceProc
     ...options.env,
   });
 
+  return startNodeProcess({ entry: 'src/main.ts', env, dataDir, readyTimeoutMs: options.readyTimeoutMs });
+}
+
+/**
+ * Starts `node --import tsx <entry>` (relative to the repository root) with exactly `env`, and resolves
+ * once `GET <url>/ready` answers 200 (`env.PORT` must be set). Used for the service and for the
+ * reference server of `compare.bench.ts`. `dataDir` is removed when the process is stopped.
+ */
+export async function startNodeProcess(options: {
+  entry: string;
+  env: Record<string, string>;
+  dataDir?: string;
+  readyTimeoutMs?: number;
+}): Promise<ServiceProcess> {
+  const { env, dataDir } = options;
+  const port = Number(env.PORT);
   const child = spawn(
     process.execPath,
-    ['--require', path.join(__dirname, 'exit-with-parent.cjs'), '--import', 'tsx', 'src/main.ts'],
+    ['--require', path.join(__dirname, 'exit-with-parent.cjs'), '--import', 'tsx', options.entry],
     { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const untrack = cleanUpOnExit(() => {
@@ -87,6 +111,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceProc
   let stopped = false;
   const service: ServiceProcess = {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     output: () => [...output],
     async stop() {
       if (stopped) return exited;
