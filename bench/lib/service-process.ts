@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -28,6 +29,8 @@ export interface ServiceOptions {
   /** Extra environment for the service (wins over the defaults below). */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Every line the service prints (stdout and stderr), as it comes. */
+  onOutput?: (line: string) => void;
 }
 
 const OUTPUT_LINES_KEPT = 60;
@@ -74,7 +77,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceProc
     ...options.env,
   });
 
-  return startNodeProcess({ entry: 'src/main.ts', env, dataDir, readyTimeoutMs: options.readyTimeoutMs });
+  return startNodeProcess({ entry: 'src/main.ts', env, dataDir, readyTimeoutMs: options.readyTimeoutMs, onOutput: options.onOutput });
 }
 
 /**
@@ -87,6 +90,7 @@ export async function startNodeProcess(options: {
   env: Record<string, string>;
   dataDir?: string;
   readyTimeoutMs?: number;
+  onOutput?: (line: string) => void;
 }): Promise<ServiceProcess> {
   const { env, dataDir } = options;
   const port = Number(env.PORT);
@@ -106,6 +110,8 @@ export async function startNodeProcess(options: {
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
+  // Whole lines (a chunk may end mid-line), for callers that parse the service's log.
+  if (options.onOutput) for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', options.onOutput);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
 
   let stopped = false;
