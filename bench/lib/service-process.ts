@@ -137,7 +137,7 @@ export async function startNodeProcess(options: {
   };
 
   try {
-    await waitForReady(service.url, exited, options.readyTimeoutMs ?? 90_000);
+    await waitForReady(service.url, exited, options.readyTimeoutMs ?? 240_000);
   } catch (err) {
     await service.stop();
     throw new Error(`${(err as Error).message}\n--- service output (last lines) ---\n${output.join('\n')}`);
