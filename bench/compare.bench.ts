@@ -306,7 +306,13 @@ async function oneRun(runNo: number, opts: Options, baseUrl: string): Promise<Ro
     const top = Math.max(...opts.connections);
     process.stderr.write(`run ${runNo}: service ${targets[0].process.url} (pid ${targets[0].process.pid}), reference ${targets[1].process.url}; load ${load()}\n`);
 
-    if (opts.warmup > 0) for (const t of targets) await drive(t, CREATE, top, opts.warmup, token);
+    // Each warm-up ends with a request in flight on every connection; they are finished before measuring.
+    if (opts.warmup > 0) {
+      for (const t of targets) {
+        await drive(t, CREATE, top, opts.warmup, token);
+        await settledCount(db, t.server, CREATE);
+      }
+    }
     for (const connections of opts.connections) {
       for (const t of targets) rows.push(await measure(runNo, t, CREATE, connections, opts, token, db));
     }
@@ -314,7 +320,10 @@ async function oneRun(runNo: number, opts: Options, baseUrl: string): Promise<Ro
     await timeToDrain(db);
     for (const t of targets) t.payments = await paymentsFor(db, t.server);
     if (opts.warmup > 0) {
-      for (const t of targets) await drive(t, WEBHOOK, top, opts.warmup, token);
+      for (const t of targets) {
+        await drive(t, WEBHOOK, top, opts.warmup, token);
+        await settledCount(db, t.server, WEBHOOK);
+      }
       await timeToDrain(db);
     }
     for (const connections of opts.connections) {
