@@ -440,8 +440,8 @@ function printMedians(all: Row[], runs: number): void {
       median(ref.map((r) => r.rps)).toFixed(0),
       `${ratio.toFixed(2)}x`,
       svc.map((r) => `${(r.ratio ?? 0).toFixed(2)}`).join(' / '),
-      String(p99),
-      String(median(ref.map((r) => r.p99))),
+      p99.toFixed(0),
+      median(ref.map((r) => r.p99)).toFixed(0),
       path === WEBHOOK ? median(svc.map((r) => r.drainSeconds ?? 0)).toFixed(1) : '',
       `>= ${goal.ratio}x${goal.p99 ? `, p99 < ${goal.p99} ms` : ''}: ${met ? 'met' : 'NOT met'}`,
     ];

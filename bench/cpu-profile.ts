@@ -55,30 +55,60 @@ function category(frame: ProfileNode['callFrame']): string {
   return url;
 }
 
-function summarise(profile: CpuProfile): void {
+function summarise(profile: CpuProfile, marker: RegExp): void {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const stack = (id: number): ProfileNode[] => {
+    const out: ProfileNode[] = [];
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) out.push(byId.get(cur)!);
+    return out;
+  };
+  // Only the load window: from the first to the last sample inside the path's own code (start-up,
+  // module loading and the drain at exit are left out; the idle time in between stays in).
+  const inPath = profile.samples.map((id) => stack(id).some((n) => marker.test(n.callFrame.url)));
+  const first = inPath.indexOf(true);
+  const last = inPath.lastIndexOf(true);
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  for (let i = Math.max(0, first); i <= last; i += 1) {
+    const id = profile.samples[i];
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const byCategory = new Map<string, number>();
   const byFunction = new Map<string, number>();
+  const callers = new Map<string, Map<string, number>>();
+  const label = (n: ProfileNode) =>
+    `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url ? `${n.callFrame.url.replace(/^.*\/(node_modules|src)\//, '$1/')}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
   for (const [id, us] of self) {
-    const frame = byId.get(id)!.callFrame;
-    const cat = category(frame);
+    const node = byId.get(id)!;
+    const cat = category(node.callFrame);
     byCategory.set(cat, (byCategory.get(cat) ?? 0) + us);
-    const fn = `${frame.functionName || '(anonymous)'} ${frame.url ? `${frame.url.replace(/^.*\/(node_modules|src)\//, '$1/')}:${frame.lineNumber + 1}` : ''}`;
+    const fn = label(node);
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
+    // The first caller in our own code or a package, to see who asks for a native function.
+    const from = stack(id).slice(1).find((n) => /node_modules|\/src\//.test(n.callFrame.url));
+    const m = callers.get(fn) ?? new Map<string, number>();
+    m.set(from ? label(from) : '-', (m.get(from ? label(from) : '-') ?? 0) + us);
+    callers.set(fn, m);
   }
-  const rows = (m: Map<string, number>, n: number) =>
+  const rows = (m: Map<string, number>, n: number, withCaller = false) =>
     [...m.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
-      .map(([k, us]) => [k, (us / 1000).toFixed(0), `${((100 * us) / total).toFixed(1)} %`]);
+      .map(([k, us]) => {
+        const row = [k, (us / 1000).toFixed(0), `${((100 * us) / total).toFixed(1)} %`];
+        if (withCaller) {
+          const top = [...(callers.get(k) ?? new Map<string, number>()).entries()].sort((a, b) => b[1] - a[1])[0];
+          row.push(top ? top[0] : '-');
+        }
+        return row;
+      });
   const busy = total - (byCategory.get('(idle)') ?? 0);
-  process.stdout.write(`\nProfiled ${(total / 1e6).toFixed(1)} s of the service's main thread; busy (not idle) ${((100 * busy) / total).toFixed(1)} %.\n\n`);
+  process.stdout.write(`\nLoad window: ${(total / 1e6).toFixed(1)} s of the service's main thread; busy (not idle) ${((100 * busy) / total).toFixed(1)} %.\n\n`);
   printTable(['self time by package / folder', 'ms', 'share'], rows(byCategory, 25));
   process.stdout.write('\n');
-  printTable(['top functions (self time)', 'ms', 'share'], rows(byFunction, 25));
+  printTable(['top functions (self time)', 'ms', 'share', 'mostly called from'], rows(byFunction, 25, true));
 }
 
 async function main(): Promise<void> {
@@ -96,7 +126,8 @@ async function main(): Promise<void> {
     service = await startService({
       databaseUrl: database.url,
       jwtSecret,
-      env: { STRIPE_WEBHOOK_SECRET: SECRET, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` },
+      env: { STRIPE_WEBHOOK_SECRET: SECRET },
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
     });
     const create = (d: number) =>
       new Promise<autocannon.Result>((resolve, reject) =>
@@ -144,6 +175,7 @@ async function main(): Promise<void> {
       `\n### CPU profile: ${which === 'create' ? 'POST /v1/payments' : 'POST /v1/webhooks/stripe'}, ${connections} connections, ${duration}s ` +
         `(${(result.requests.total / result.duration).toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; load ${os.loadavg().map((l) => l.toFixed(1)).join(', ')})\n`,
     );
+    process.stdout.write(`\nservice output, last lines:\n${service.output().slice(-8).map((l) => `  ${l.slice(0, 300)}`).join('\n')}\n`);
   } finally {
     await service?.stop();
     await database.drop();
@@ -152,7 +184,7 @@ async function main(): Promise<void> {
   const files = readdirSync(profileDir).map((f) => path.join(profileDir, f));
   const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
   if (!main) throw new Error('no profile was written');
-  summarise(JSON.parse(readFileSync(main, 'utf8')) as CpuProfile);
+  summarise(JSON.parse(readFileSync(main, 'utf8')) as CpuProfile, which === 'create' ? /src\/modules\/payments\// : /src\/modules\/webhooks\//);
   if (keep) process.stdout.write(`\nprofile: ${main}\n`);
   else rmSync(profileDir, { recursive: true, force: true });
 }

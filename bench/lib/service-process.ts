@@ -31,6 +31,8 @@ export interface ServiceOptions {
   readyTimeoutMs?: number;
   /** Every line the service prints (stdout and stderr), as it comes. */
   onOutput?: (line: string) => void;
+  /** Extra node flags (e.g. `--cpu-prof`), placed before the entry script. */
+  nodeArgs?: string[];
 }
 
 const OUTPUT_LINES_KEPT = 60;
@@ -77,7 +79,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceProc
     ...options.env,
   });
 
-  return startNodeProcess({ entry: 'src/main.ts', env, dataDir, readyTimeoutMs: options.readyTimeoutMs, onOutput: options.onOutput });
+  return startNodeProcess({ entry: 'src/main.ts', env, dataDir, readyTimeoutMs: options.readyTimeoutMs, onOutput: options.onOutput, nodeArgs: options.nodeArgs });
 }
 
 /**
@@ -91,12 +93,13 @@ export async function startNodeProcess(options: {
   dataDir?: string;
   readyTimeoutMs?: number;
   onOutput?: (line: string) => void;
+  nodeArgs?: string[];
 }): Promise<ServiceProcess> {
   const { env, dataDir } = options;
   const port = Number(env.PORT);
   const child = spawn(
     process.execPath,
-    ['--require', path.join(__dirname, 'exit-with-parent.cjs'), '--import', 'tsx', options.entry],
+    [...(options.nodeArgs ?? []), '--require', path.join(__dirname, 'exit-with-parent.cjs'), '--import', 'tsx', options.entry],
     { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const untrack = cleanUpOnExit(() => {
