@@ -35,6 +35,8 @@ interface Options {
   connections: number[];
   soak: number;
   poolMax: number;
+  /** Seconds autocannon waits for an answer before counting a timeout (and reconnecting). */
+  timeout: number;
 }
 
 interface Row {
@@ -88,6 +90,7 @@ function parseArgs(argv: string[]): Options {
     connections,
     soak: integer('soak', 0, 0),
     poolMax: integer('pool', 10, 1),
+    timeout: integer('timeout', 30, 1),
   };
   if (opts.runs === 0 && opts.soak === 0) throw new Error('nothing to do: --runs 0 needs --soak N');
   return opts;
@@ -100,8 +103,13 @@ const median = (xs: number[]): number => {
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(', ');
 const mb = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(0));
 
+/** Set from `--timeout` in main(). */
+let answerTimeoutSeconds = 30;
+
 function run(options: autocannon.Options): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => autocannon(options, (err, result) => (err ? reject(err) : resolve(result))));
+  return new Promise((resolve, reject) =>
+    autocannon({ timeout: answerTimeoutSeconds, ...options }, (err, result) => (err ? reject(err) : resolve(result))),
+  );
 }
 
 /** What one connection last sent: the Idempotency-Key (creates) or the event id (webhooks). */
@@ -455,6 +463,7 @@ function printMedians(all: Row[], runs: number): void {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
+  answerTimeoutSeconds = opts.timeout;
   const baseUrl = process.env.DATABASE_URL ?? DEFAULT_POSTGRES_URL;
   const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown CPU';
   process.stdout.write(
