@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -10,6 +11,8 @@ export const ROOT = path.resolve(__dirname, '../..');
 /** A running copy of the service, started exactly as `npm start` starts it. */
 export interface ServiceProcess {
   url: string;
+  /** The node process running the service (for /proc/<pid>/status). */
+  pid: number;
   /**
    * SIGTERM (graceful drain), then SIGKILL if it has not exited in time; removes the temp DATA_DIR.
    * Resolves with the exit code (null when killed). Idempotent.
@@ -26,11 +29,22 @@ export interface ServiceOptions {
   /** Extra environment for the service (wins over the defaults below). */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Every line the service prints (stdout and stderr), as it comes. */
+  onOutput?: (line: string) => void;
+  /** Extra node flags (e.g. `--cpu-prof`), placed before the entry script. */
+  nodeArgs?: string[];
 }
 
 const OUTPUT_LINES_KEPT = 60;
 // Only what node itself needs: the service's variables come from `options`, never from the caller's shell.
 const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'TEMP', 'TMP', 'LANG', 'TZ', 'SYSTEMROOT'];
+
+/** The few variables of this process's environment a child needs to run node at all. */
+export function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of INHERITED) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  return env;
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -51,8 +65,7 @@ export async function freePort(): Promise<number> {
 export async function startService(options: ServiceOptions): Promise<ServiceProcess> {
   const port = await freePort();
   const dataDir = options.databaseUrl ? undefined : mkdtempSync(path.join(os.tmpdir(), 'payments-bench-'));
-  const env: Record<string, string> = {};
-  for (const name of INHERITED) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  const env = inheritedEnv();
   Object.assign(env, {
     NODE_ENV: 'development',
     HOST: '127.0.0.1',
@@ -66,9 +79,27 @@ export async function startService(options: ServiceOptions): Promise<ServiceProc
     ...options.env,
   });
 
+  return startNodeProcess({ entry: 'src/main.ts', env, dataDir, readyTimeoutMs: options.readyTimeoutMs, onOutput: options.onOutput, nodeArgs: options.nodeArgs });
+}
+
+/**
+ * Starts `node --import tsx <entry>` (relative to the repository root) with exactly `env`, and resolves
+ * once `GET <url>/ready` answers 200 (`env.PORT` must be set). Used for the service and for the
+ * reference server of `compare.bench.ts`. `dataDir` is removed when the process is stopped.
+ */
+export async function startNodeProcess(options: {
+  entry: string;
+  env: Record<string, string>;
+  dataDir?: string;
+  readyTimeoutMs?: number;
+  onOutput?: (line: string) => void;
+  nodeArgs?: string[];
+}): Promise<ServiceProcess> {
+  const { env, dataDir } = options;
+  const port = Number(env.PORT);
   const child = spawn(
     process.execPath,
-    ['--require', path.join(__dirname, 'exit-with-parent.cjs'), '--import', 'tsx', 'src/main.ts'],
+    [...(options.nodeArgs ?? []), '--require', path.join(__dirname, 'exit-with-parent.cjs'), '--import', 'tsx', options.entry],
     { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const untrack = cleanUpOnExit(() => {
@@ -82,11 +113,14 @@ export async function startService(options: ServiceOptions): Promise<ServiceProc
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
+  // Whole lines (a chunk may end mid-line), for callers that parse the service's log.
+  if (options.onOutput) for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', options.onOutput);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
 
   let stopped = false;
   const service: ServiceProcess = {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     output: () => [...output],
     async stop() {
       if (stopped) return exited;
@@ -106,7 +140,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceProc
   };
 
   try {
-    await waitForReady(service.url, exited, options.readyTimeoutMs ?? 90_000);
+    await waitForReady(service.url, exited, options.readyTimeoutMs ?? 240_000);
   } catch (err) {
     await service.stop();
     throw new Error(`${(err as Error).message}\n--- service output (last lines) ---\n${output.join('\n')}`);
