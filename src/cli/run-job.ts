@@ -15,7 +15,7 @@ import { ConfigError, loadConfig } from '../shared/config';
 import { connectDatabase } from '../shared/db/database';
 import { migrate } from '../shared/db/migrator';
 import { logger } from '../shared/logger';
-import { connectRedis } from '../shared/redis';
+import { connectRedis, redisReady } from '../shared/redis';
 
 async function main(): Promise<number> {
   const name = process.argv[2];
@@ -25,7 +25,9 @@ async function main(): Promise<number> {
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   try {
     if (config.migrateOnStart) await migrate(db.sequelize, { lock: !db.embedded });
-    const container = buildContainer({ config, sequelize: db.sequelize, redis, provider: createProvider(config) });
+    // The client has no offline queue (it fails fast): a lock asked before it connected would fail the run.
+    if (redis && !(await redisReady(redis, 3_000))) logger.warn('redis not reachable; a Redis job lock will fail this run');
+    const container = buildContainer({ config, sequelize: db.sequelize, redis, provider: createProvider(config, db.sequelize) });
     const jobs = jobDefinitions(container);
     const job = jobs.find((j) => j.name === name);
     if (!job) {
