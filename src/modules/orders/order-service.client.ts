@@ -2,7 +2,7 @@ import axios, { type AxiosInstance } from 'axios';
 import CircuitBreaker from 'opossum';
 import type { OrderServiceConfig } from '../../shared/config';
 import { AppError } from '../../shared/errors';
-import { createOutboundClient } from '../../shared/http/outbound-client';
+import { createOutboundClient, isResponseCut, isResponseTooLarge } from '../../shared/http/outbound-client';
 import { logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
 import { orderSchema, type Order } from './order.schemas';
@@ -155,14 +155,17 @@ export class OrderServiceClient implements OrderLookup {
 /** An axios failure as a fault of the order service: down or slow (retryable), or a broken contract. */
 function classify(err: unknown, deadlineMs: number): OrderServiceFault {
   if (!axios.isAxiosError(err)) return new OrderServiceFault('unavailable', 'The order service call failed', { cause: err });
+  if (isResponseTooLarge(err)) {
+    return new OrderServiceFault('invalid_response', 'The order service answer was too large', { cause: err });
+  }
+  if (isResponseCut(err)) {
+    return new OrderServiceFault('unavailable', 'The order service dropped the connection before its answer was complete', { cause: err });
+  }
   const status = err.response?.status;
   if (status !== undefined) {
     if (status >= 500 || status === 429) return new OrderServiceFault('unavailable', `The order service answered HTTP ${status}`, { cause: err });
     // 3xx (redirects are never followed), 401/403 (our token refused), other 4xx: not the contract.
     return new OrderServiceFault('invalid_response', `The order service answered HTTP ${status}`, { cause: err });
-  }
-  if (err.code === 'ERR_BAD_RESPONSE' || /maxContentLength/.test(err.message)) {
-    return new OrderServiceFault('invalid_response', 'The order service answer was too large', { cause: err });
   }
   if (axios.isCancel(err) || err.config?.signal?.aborted) {
     return new OrderServiceFault('unavailable', `The order service did not answer within ${deadlineMs} ms`, { cause: err });
