@@ -74,7 +74,11 @@ const envSchema = z.object({
   JWT_ISSUER: optionalString,
   JWT_AUDIENCE: optionalString,
 
-  ORDER_SERVICE_URL: z.url().optional(),
+  // A base URL the lookup path is appended to: http(s) only, no query or fragment (else every lookup fails at run time).
+  ORDER_SERVICE_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine((url) => !new URL(url).search && !new URL(url).hash, 'must be an http(s) base URL without a query or fragment')
+    .optional(),
   ORDER_SERVICE_TOKEN: optionalString,
   ORDER_SERVICE_REQUIRED: bool(false),
   ORDER_SERVICE_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3_000),

@@ -45,3 +45,12 @@ describe('config: the order service (issue #9)', () => {
     expect(() => loadConfig({ ORDER_SERVICE_TIMEOUT_MS: 'soon' })).to.throw(ConfigError, /ORDER_SERVICE_TIMEOUT_MS/);
   });
 });
+
+describe('config: the order service URL (issue #9, QA)', () => {
+  it('when ORDER_SERVICE_URL is not an http(s) base URL (another scheme, a query or a fragment), then it refuses to start naming it, instead of answering 503 to every lookup', () => {
+    for (const url of ['ftp://orders.local', 'htp://orders.local', 'javascript:alert(1)', 'http://orders.local/?tenant=1', 'http://orders.local/#x']) {
+      expect(() => loadConfig({ ORDER_SERVICE_URL: url }), url).to.throw(ConfigError, /ORDER_SERVICE_URL/);
+    }
+    expect(loadConfig({ ORDER_SERVICE_URL: 'https://orders.local/api' }).orderService.url).to.equal('https://orders.local/api');
+  });
+});

@@ -2,7 +2,7 @@ import axios, { type AxiosInstance } from 'axios';
 import CircuitBreaker from 'opossum';
 import type { OrderServiceConfig } from '../../shared/config';
 import { AppError } from '../../shared/errors';
-import { createOutboundClient } from '../../shared/http/outbound-client';
+import { createOutboundClient, isResponseCut, isResponseTooLarge } from '../../shared/http/outbound-client';
 import { logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
 import { orderSchema, type Order } from './order.schemas';
@@ -28,11 +28,22 @@ class OrderServiceFault extends Error {
   constructor(
     readonly kind: 'unavailable' | 'invalid_response',
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; aboutOneOrder?: boolean },
   ) {
     super(message, options);
+    this.aboutOneOrder = options?.aboutOneOrder ?? false;
   }
+
+  /**
+   * An answer about the one order asked for (a 4xx for that id, or the record of another id): the
+   * service is up and answering, and the caller chose the id, so it must not count towards opening
+   * the breaker (else any customer could deny checkout to everyone with a few odd order ids).
+   */
+  readonly aboutOneOrder: boolean;
 }
+
+/** 4xx answers that say the service itself refuses us (our token, a proxy), not one order: they count. */
+const SERVICE_WIDE_REFUSALS = [401, 403, 407];
 
 /**
  * `GET {ORDER_SERVICE_URL}/v1/orders/{order_id}` behind a circuit breaker (opossum): each lookup has
@@ -66,6 +77,7 @@ export class OrderServiceClient implements OrderLookup {
       volumeThreshold: config.breaker.minRequests,
       errorThresholdPercentage: config.breaker.errorPercent,
       rollingCountTimeout: 10_000,
+      errorFilter: (err: unknown) => err instanceof OrderServiceFault && err.aboutOneOrder,
     });
     this.breaker.on('open', () => {
       this.openedAt = Date.now();
@@ -124,7 +136,7 @@ export class OrderServiceClient implements OrderLookup {
       throw new OrderServiceFault('invalid_response', `The order service answered something that is not an order (${problem})`);
     }
     if (parsed.data.id !== orderId) {
-      throw new OrderServiceFault('invalid_response', `The order service answered for order ${parsed.data.id}, not ${orderId}`);
+      throw new OrderServiceFault('invalid_response', `The order service answered for order ${parsed.data.id}, not ${orderId}`, { aboutOneOrder: true });
     }
     return parsed.data;
   }
@@ -155,14 +167,20 @@ export class OrderServiceClient implements OrderLookup {
 /** An axios failure as a fault of the order service: down or slow (retryable), or a broken contract. */
 function classify(err: unknown, deadlineMs: number): OrderServiceFault {
   if (!axios.isAxiosError(err)) return new OrderServiceFault('unavailable', 'The order service call failed', { cause: err });
+  if (isResponseTooLarge(err)) {
+    return new OrderServiceFault('invalid_response', 'The order service answer was too large', { cause: err });
+  }
+  if (isResponseCut(err)) {
+    return new OrderServiceFault('unavailable', 'The order service dropped the connection before its answer was complete', { cause: err });
+  }
   const status = err.response?.status;
   if (status !== undefined) {
     if (status >= 500 || status === 429) return new OrderServiceFault('unavailable', `The order service answered HTTP ${status}`, { cause: err });
     // 3xx (redirects are never followed), 401/403 (our token refused), other 4xx: not the contract.
-    return new OrderServiceFault('invalid_response', `The order service answered HTTP ${status}`, { cause: err });
-  }
-  if (err.code === 'ERR_BAD_RESPONSE' || /maxContentLength/.test(err.message)) {
-    return new OrderServiceFault('invalid_response', 'The order service answer was too large', { cause: err });
+    return new OrderServiceFault('invalid_response', `The order service answered HTTP ${status}`, {
+      cause: err,
+      aboutOneOrder: status >= 400 && status < 500 && !SERVICE_WIDE_REFUSALS.includes(status),
+    });
   }
   if (axios.isCancel(err) || err.config?.signal?.aborted) {
     return new OrderServiceFault('unavailable', `The order service did not answer within ${deadlineMs} ms`, { cause: err });

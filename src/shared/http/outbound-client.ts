@@ -64,9 +64,27 @@ export function isRetryableSafeRequest(err: AxiosError): boolean {
   const method = err.config?.method?.toLowerCase();
   if (method !== 'get' && method !== 'head') return false;
   if (axios.isCancel(err) || err.config?.signal?.aborted) return false; // the caller's deadline: stop
+  if (isResponseTooLarge(err)) return false;
+  if (isResponseCut(err)) return true; // the connection dropped mid-body: a network fault like any other
   if (err.response) return err.response.status >= 500;
   // Refusals of our own making (a body too large, a bad option) are not worth another attempt.
   return err.code !== 'ERR_BAD_RESPONSE' && err.code !== 'ERR_BAD_OPTION_VALUE' && err.code !== 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED';
+}
+
+/** The answer was over `maxResponseBytes` (axios gives it no code of its own: ERR_BAD_RESPONSE with this message). */
+export function isResponseTooLarge(err: AxiosError): boolean {
+  return err.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(err.message);
+}
+
+/**
+ * The status was one the caller accepts but the body never arrived whole: the connection was cut
+ * half-way ("stream has been aborted"; axios attaches the response, so it looks like an answer). It is
+ * a network fault, not an answer: retryable for a safe request, never a broken contract.
+ */
+export function isResponseCut(err: AxiosError): boolean {
+  if (err.code !== 'ERR_BAD_RESPONSE' || !err.response || isResponseTooLarge(err)) return false;
+  const accepts = err.config?.validateStatus ?? ((status: number) => status >= 200 && status < 300);
+  return accepts(err.response.status);
 }
 
 /** Bounds the TCP connect, which neither Node nor axios does on its own (Node waits for the OS, ~2 min). */
