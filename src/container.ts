@@ -6,6 +6,7 @@ import { IdempotencyStore } from './modules/idempotency';
 import { createPaymentMethodsModule, type PaymentMethodsModule } from './modules/payment-methods';
 import { createPaymentsModule, type PaymentsModule } from './modules/payments';
 import { createRefundsModule, type RefundsModule } from './modules/refunds';
+import { registerOpsGauges } from './modules/health/ops.gauges';
 import { SimulateUseCase } from './modules/simulate/simulate.use-case';
 import { createWebhooksModule, deliverSignedEvent, type WebhooksModule } from './modules/webhooks';
 import { MockProvider } from './providers/mock/mock-provider';
@@ -67,6 +68,7 @@ export function buildContainer(infra: Infrastructure): Container {
 
   const refunds = createRefundsModule({ sequelize, provider, idempotency, metrics, payments, outbox: events.outbox });
   const paymentMethods = createPaymentMethodsModule({ config, sequelize, provider, idempotency, metrics });
+  registerOpsGauges({ sequelize, redis: infra.redis, metrics });
 
   return {
     ...infra,

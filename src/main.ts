@@ -17,12 +17,13 @@ async function main(): Promise<void> {
   logger.level = config.logLevel;
 
   const db = await connectDatabase(config);
-  await migrate(db.sequelize, { lock: !db.embedded });
+  // MIGRATE_ON_START=false: a migration Job ran them before the rollout (k8s/migrate-job.yaml).
+  if (config.migrateOnStart) await migrate(db.sequelize, { lock: !db.embedded });
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   const provider = createProvider(config, db.sequelize);
   const container = buildContainer({ config, sequelize: db.sequelize, redis, provider });
   const app = createApp(container);
-  const scheduler = config.jobsEnabled ? startScheduler(container) : undefined;
+  const scheduler = config.jobsEnabled ? startScheduler(container, { embedded: db.embedded }) : undefined;
   // The webhook worker always runs: events must be applied even where cron jobs are turned off.
   container.webhooks.worker.start();
   container.events.dispatcher.start();

@@ -1,27 +1,34 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Container } from '../container';
-import { reportError } from '../shared/http/error-handler';
-import { runWithContext } from '../shared/request-context';
-import { purgeIdempotencyKeys } from './purge-idempotency-keys.job';
-import { reconcilePayments } from './reconcile-payments.job';
+import { createJobLock } from './job-lock';
+import { JobRunner } from './job-runner';
+import { jobDefinitions } from './jobs.registry';
 
 export interface Scheduler {
   stop(): Promise<void>;
 }
 
-/** Cron jobs; each is a thin entry point that calls a use case, with its own log context and error report. */
-export function startScheduler(c: Container): Scheduler {
-  const tasks: ScheduledTask[] = [];
-  const schedule = (name: string, expression: string, job: () => Promise<void>) => {
-    tasks.push(
-      cron.schedule(expression, () =>
-        runWithContext({ requestId: `job_${name}_${Date.now()}` }, () => job().catch((err) => reportError(err, { job: name }))),
-      { name, noOverlap: true },
-      ),
-    );
-  };
-  schedule('purge-idempotency-keys', '17 * * * *', () => purgeIdempotencyKeys(c.idempotency));
-  schedule('reconcile-payments', '*/5 * * * *', () => reconcilePayments(c.payments));
+/**
+ * Cron jobs; each is a thin entry point that calls a use case. Every replica schedules every job, and
+ * the JobRunner makes each tick run once across them (lock + tick claim, see job-runner.ts).
+ * @param options.embedded true on the embedded database (one instance: the lock is in process)
+ */
+export function startScheduler(c: Container, options: { embedded?: boolean } = {}): Scheduler {
+  const runner = new JobRunner({
+    lock: createJobLock({ config: c.config, sequelize: c.sequelize, redis: c.redis, embedded: options.embedded ?? false }),
+    sequelize: c.sequelize,
+    metrics: c.metrics,
+  });
+  const tasks: ScheduledTask[] = jobDefinitions(c).map((job) =>
+    cron.schedule(
+      job.cron,
+      async (context) => {
+        // The schedule time, not the firing time: replicas firing the same tick claim the same row.
+        await runner.run(job.name, job.run, new Date(Math.floor(context.date.getTime() / 1000) * 1000));
+      },
+      { name: job.name, noOverlap: true },
+    ),
+  );
   return {
     async stop() {
       await Promise.all(tasks.map((t) => t.stop()));

@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { z } from 'zod';
 
 /** Used only outside production, so a laptop works with no setup; production refuses to start with it. */
@@ -28,6 +29,14 @@ const bool = (fallback: boolean) =>
     .enum(['true', 'false', '1', '0'])
     .optional()
     .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
+
+/** A node-cron expression (5 fields, or 6 with seconds first), checked with node-cron's own validate. */
+const cronExpression = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine((v) => cron.validate(v), { message: 'not a valid cron expression (node-cron syntax, e.g. "*/5 * * * *")' });
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -74,6 +83,12 @@ const envSchema = z.object({
   WEBHOOK_WORKER_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
   JOBS_ENABLED: bool(true),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
+  MIGRATE_ON_START: bool(true),
+  JOB_RECONCILE_CRON: cronExpression('*/5 * * * *'),
+  JOB_PURGE_IDEMPOTENCY_CRON: cronExpression('17 * * * *'),
+  JOB_LOCK: z.enum(['auto', 'postgres', 'redis']).default('auto'),
+  JOB_LOCK_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  RECONCILE_MIN_AGE_SECONDS: z.coerce.number().int().min(0).default(600),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -120,6 +135,21 @@ export interface Config {
   webhooks: { maxAttempts: number; workerIntervalMs: number };
   jobsEnabled: boolean;
   shutdownTimeoutMs: number;
+  /** False: the replicas do not migrate; a migration Job (k8s/migrate-job.yaml) does it before the rollout. */
+  migrateOnStart: boolean;
+  jobs: {
+    /** node-cron expressions (validated at start-up). */
+    reconcileCron: string;
+    purgeIdempotencyCron: string;
+    /** `auto`: a Redis lock when REDIS_URL is set, else a PostgreSQL advisory lock (in-process on the embedded database). */
+    lock: 'auto' | 'postgres' | 'redis';
+    /** Lease of a Redis job lock, ms: renewed while the job runs, so it only lapses when its holder died. */
+    lockLeaseMs: number;
+  };
+  reconcile: {
+    /** An open payment idle (not updated) this long, in seconds, is re-read from the provider. */
+    minAgeSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -176,8 +206,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     webhooks: { maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, workerIntervalMs: env.WEBHOOK_WORKER_INTERVAL_MS },
     jobsEnabled: env.JOBS_ENABLED,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    migrateOnStart: env.MIGRATE_ON_START,
+    jobs: {
+      reconcileCron: env.JOB_RECONCILE_CRON,
+      purgeIdempotencyCron: env.JOB_PURGE_IDEMPOTENCY_CRON,
+      lock: env.JOB_LOCK,
+      lockLeaseMs: env.JOB_LOCK_LEASE_MS,
+    },
+    reconcile: { minAgeSeconds: env.RECONCILE_MIN_AGE_SECONDS },
   };
 
+  if (config.jobs.lock === 'redis' && !config.redisUrl) {
+    throw new ConfigError('JOB_LOCK=redis needs REDIS_URL');
+  }
   if (provider === 'stripe' && !config.stripe.secretKey) {
     throw new ConfigError('PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY');
   }

@@ -8,6 +8,15 @@ export interface Metrics {
   webhookEvents: Counter<'type' | 'result'>;
   webhookApplied: Counter<'outcome'>;
   eventDeliveries: Counter<'target' | 'outcome'>;
+  jobRuns: Counter<'job' | 'result'>;
+  jobDuration: Histogram<'job'>;
+  paymentsCreated: Counter<'currency'>;
+  paymentsFailed: Counter<'code'>;
+  paymentAmount: Counter<'currency' | 'status'>;
+  refunds: Counter<'currency'>;
+  refundedAmount: Counter<'currency'>;
+  webhookLag: Histogram<'type'>;
+  reconcileDrift: Counter<'kind'>;
 }
 
 export function createMetrics(): Metrics {
@@ -44,6 +53,62 @@ export function createMetrics(): Metrics {
       name: 'outbox_deliveries_total',
       help: 'Deliveries of emitted events by target kind (stream, order_service, webhook) and outcome (delivered, retrying, dead)',
       labelNames: ['target', 'outcome'],
+      registers: [registry],
+    }),
+    jobRuns: new Counter({
+      name: 'job_runs_total',
+      help: 'Cron job runs by job and result (succeeded, failed, skipped_locked: another replica holds the lock or ran this tick)',
+      labelNames: ['job', 'result'],
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: 'job_duration_seconds',
+      help: 'Duration of the cron job runs that ran (succeeded or failed), seconds',
+      labelNames: ['job'],
+      buckets: [0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600],
+      registers: [registry],
+    }),
+    paymentsCreated: new Counter({
+      name: 'payments_created_total',
+      help: 'Payments created (committed), by currency',
+      labelNames: ['currency'],
+      registers: [registry],
+    }),
+    paymentsFailed: new Counter({
+      name: 'payments_failed_total',
+      help: "Payments that moved to failed, by the payment's failure_code (Stripe's decline_code when there is one, e.g. insufficient_funds; else the error code)",
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    paymentAmount: new Counter({
+      name: 'payment_amount_total',
+      help: 'Amount of the payments that reached a status (pending at creation, succeeded, failed, canceled), in minor units of the currency',
+      labelNames: ['currency', 'status'],
+      registers: [registry],
+    }),
+    refunds: new Counter({
+      name: 'refunds_total',
+      help: 'Refunds applied to payments (each raise of amount_refunded), by currency',
+      labelNames: ['currency'],
+      registers: [registry],
+    }),
+    refundedAmount: new Counter({
+      name: 'refunded_amount_total',
+      help: 'Amount refunded, in minor units of the currency',
+      labelNames: ['currency'],
+      registers: [registry],
+    }),
+    webhookLag: new Histogram({
+      name: 'webhook_event_lag_seconds',
+      help: "Stripe webhook lag: time stored minus the event's created, seconds (new events only, not duplicates)",
+      labelNames: ['type'],
+      buckets: [0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400],
+      registers: [registry],
+    }),
+    reconcileDrift: new Counter({
+      name: 'reconcile_drift_total',
+      help: 'Differences between our rows and the provider found (and corrected) by reconcile, by kind',
+      labelNames: ['kind'],
       registers: [registry],
     }),
   };

@@ -1,4 +1,5 @@
 import type { Transaction } from 'sequelize';
+import type { Metrics } from '../../shared/metrics';
 import type { OutboxEventType, OutboxRepository } from '../events';
 import type { Payment } from './payment.model';
 import type { PaymentChanges, PaymentRepository } from './payment.repository';
@@ -34,6 +35,7 @@ export class PaymentMover {
   constructor(
     private readonly payments: PaymentRepository,
     private readonly outbox: OutboxRepository,
+    private readonly metrics?: Metrics,
   ) {}
 
   async move(payment: Payment, to: PaymentStatus, ctx: MoveContext, t: Transaction, fields: PaymentChanges = {}): Promise<MoveResult> {
@@ -48,12 +50,36 @@ export class PaymentMover {
     await this.payments.insertMove(payment.id, { from: payment.status, to, source: ctx.source, eventId: ctx.eventId }, t);
     const eventType = EVENT_FOR_STATUS[to];
     if (eventType) await this.outbox.append(eventType, updated, { payment: serializePayment(updated) }, t);
+    t.afterCommit(() => this.countMove(payment, updated));
     return { outcome: 'moved', payment: updated };
   }
 
   /** A new payment's first history row: from nothing to its initial status. */
   async recordCreation(payment: Payment, ctx: MoveContext, t: Transaction): Promise<void> {
     await this.payments.insertMove(payment.id, { from: null, to: payment.status, source: ctx.source, eventId: ctx.eventId }, t);
+    t.afterCommit(() => {
+      this.metrics?.paymentsCreated.inc({ currency: payment.currency });
+      this.metrics?.paymentAmount.inc({ currency: payment.currency, status: payment.status }, payment.amount);
+    });
+  }
+
+  /**
+   * Business metrics of a committed move (after commit, so a rolled-back move is never counted):
+   * the amount reaching succeeded/failed/canceled, failures by code, refunds and the amount refunded
+   * (minor units).
+   */
+  private countMove(before: Payment, after: Payment): void {
+    if (!this.metrics) return;
+    const { currency } = after;
+    if (after.status === 'succeeded' || after.status === 'failed' || after.status === 'canceled') {
+      this.metrics.paymentAmount.inc({ currency, status: after.status }, after.amount);
+    }
+    if (after.status === 'failed') this.metrics.paymentsFailed.inc({ code: after.failureCode ?? 'unknown' });
+    const refunded = after.amountRefunded - before.amountRefunded;
+    if (refunded > 0) {
+      this.metrics.refunds.inc({ currency });
+      this.metrics.refundedAmount.inc({ currency }, refunded);
+    }
   }
 
   async announceCreated(payment: Payment, t: Transaction): Promise<void> {

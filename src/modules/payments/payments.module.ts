@@ -29,7 +29,7 @@ export function createPaymentsModule(
 ): PaymentsModule {
   const sql = new Sql(deps.sequelize);
   const payments = new PaymentRepository(sql);
-  const mover = new PaymentMover(payments, outbox);
+  const mover = new PaymentMover(payments, outbox, deps.metrics);
   const full: PaymentsDeps = { ...deps, payments, mover };
   const create = new CreatePaymentUseCase(full);
   const sync = new SyncPaymentUseCase(full);

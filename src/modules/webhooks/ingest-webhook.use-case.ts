@@ -35,6 +35,7 @@ export class IngestWebhookUseCase {
     const record = describe(event, rawBody, source);
     const stored = await this.deps.events.insertOnce(record);
     this.deps.metrics.webhookEvents.inc({ type: record.type, result: stored ? 'stored' : 'duplicate' });
+    if (stored) this.deps.metrics.webhookLag.observe({ type: record.type }, Math.max(0, Date.now() / 1000 - record.providerCreated));
     if (stored && record.outcome === 'unhandled_type') logger.info('webhook event type not handled; stored', { event_id: record.id, type: record.type });
     if (stored && record.state === 'pending') this.deps.onStored();
     return { id: record.id, type: record.type, duplicate: !stored, state: record.state };

@@ -1,0 +1,19 @@
+import type { Container } from '../container';
+import { purgeIdempotencyKeys } from './purge-idempotency-keys.job';
+import { reconcilePayments } from './reconcile-payments.job';
+
+/** A cron job: its name (the lock's, the metrics' `job` label, `npm run job -- <name>`), schedule and work. */
+export interface JobDefinition {
+  name: string;
+  /** node-cron expression, from config (validated at start-up). */
+  cron: string;
+  run(): Promise<void>;
+}
+
+/** Every cron job of the service, scheduled by `startScheduler` and runnable once by `npm run job -- <name>`. */
+export function jobDefinitions(c: Container): JobDefinition[] {
+  return [
+    { name: 'purge-idempotency-keys', cron: c.config.jobs.purgeIdempotencyCron, run: () => purgeIdempotencyKeys(c.idempotency) },
+    { name: 'reconcile-payments', cron: c.config.jobs.reconcileCron, run: () => reconcilePayments(c.payments, c.config.reconcile.minAgeSeconds) },
+  ];
+}
