@@ -47,7 +47,7 @@ export function buildContainer(infra: Infrastructure): Container {
   const idempotency = new IdempotencyStore(sequelize, sql, config.idempotency);
   const events = createEventsModule({ config, sequelize, redis: infra.redis, metrics });
   const payments = createPaymentsModule({ sequelize, provider, idempotency, metrics }, idempotency, events.outbox);
-  const webhooks = createWebhooksModule({ config, sequelize, metrics, payments, outbox: events.outbox });
+  const webhooks = createWebhooksModule({ config, sequelize, metrics, payments, outbox: events.outbox, provider });
   const webhookSecret = config.stripe.webhookSecrets[0];
 
   if (provider instanceof MockProvider && webhookSecret) {

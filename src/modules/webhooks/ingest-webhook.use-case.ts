@@ -32,7 +32,21 @@ export class IngestWebhookUseCase {
 
   async execute(rawBody: Buffer, signatureHeader: string | undefined, source: 'webhook' | 'simulate' = 'webhook'): Promise<IngestResult> {
     const event = this.verify(rawBody, signatureHeader);
-    const record = describe(event, rawBody, source);
+    return this.store(describe(event, rawBody, source));
+  }
+
+  /**
+   * Stores an event read from the provider's events API (the catch-up job) through the same
+   * checks and inbox as a delivery, once by id. It carries no signature and needs none: it came
+   * from the API over TLS with our secret key. It is stored as the provider's ('webhook' source,
+   * so its moves read as Stripe's) with `signature_verified` false, which tells it from a delivery.
+   * @throws AppError `parameter_invalid` when the event has no id, type or data.object.
+   */
+  async storeFetched(event: Record<string, unknown>): Promise<IngestResult> {
+    return this.store(describe(event as VerifiedEvent, Buffer.from(JSON.stringify(event), 'utf8'), 'webhook', false));
+  }
+
+  private async store(record: NewWebhookEvent): Promise<IngestResult> {
     const stored = await this.deps.events.insertOnce(record);
     this.deps.metrics.webhookEvents.inc({ type: record.type, result: stored ? 'stored' : 'duplicate' });
     if (stored) this.deps.metrics.webhookLag.observe({ type: record.type }, Math.max(0, Date.now() / 1000 - record.providerCreated));
@@ -54,7 +68,7 @@ export class IngestWebhookUseCase {
 }
 
 /** The columns of one stored event, and whether it needs processing at all. */
-function describe(event: VerifiedEvent, rawBody: Buffer, source: 'webhook' | 'simulate'): NewWebhookEvent {
+function describe(event: VerifiedEvent, rawBody: Buffer, source: 'webhook' | 'simulate', signatureVerified = true): NewWebhookEvent {
   // A signed body is only as well-formed as its sender made it: `null` or an array parse fine too.
   const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   const object = isRecord(event) && isRecord(event.data) ? event.data.object : undefined;
@@ -75,7 +89,7 @@ function describe(event: VerifiedEvent, rawBody: Buffer, source: 'webhook' | 'si
     objectId: typeof object.id === 'string' ? object.id : null,
     paymentId,
     payload: rawBody.toString('utf8'),
-    signatureVerified: true,
+    signatureVerified,
     source,
     state: handled && !notOurs ? 'pending' : 'ignored',
     outcome: !handled ? 'unhandled_type' : notOurs ? 'not_ours' : null,

@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import { Gauge } from 'prom-client';
 import type { Sequelize } from 'sequelize';
+import type { PaymentProvider } from '../../providers/payment-provider';
 import type { Config } from '../../shared/config';
 import { Sql } from '../../shared/db/sql';
 import type { Metrics } from '../../shared/metrics';
@@ -8,6 +9,8 @@ import type { OutboxRepository } from '../events';
 import type { PaymentsModule } from '../payments';
 import { RefundRepository } from '../refunds';
 import { ApplyWebhookEventUseCase } from './apply-webhook-event.use-case';
+import { CatchUpEventsUseCase } from './catch-up-events.use-case';
+import { EventScanRepository } from './event-scan.repository';
 import { IngestWebhookUseCase } from './ingest-webhook.use-case';
 import { webhookEventsAdminRouter } from './webhook-events.admin';
 import { WEBHOOK_EVENT_STATES } from './webhook-event.model';
@@ -21,14 +24,17 @@ export interface WebhooksModule {
   ingest: IngestWebhookUseCase;
   worker: WebhookWorker;
   events: WebhookEventRepository;
+  /** Stores the provider's events the webhook never delivered (job `catch-up-events`). */
+  catchUp: CatchUpEventsUseCase;
 }
 
 export function createWebhooksModule(deps: {
-  config: Pick<Config, 'stripe' | 'webhooks'>;
+  config: Pick<Config, 'stripe' | 'webhooks' | 'catchUp'>;
   sequelize: Sequelize;
   metrics: Metrics;
   payments: PaymentsModule;
   outbox: OutboxRepository;
+  provider: PaymentProvider;
 }): WebhooksModule {
   const sql = new Sql(deps.sequelize);
   const events = new WebhookEventRepository(sql);
@@ -62,5 +68,12 @@ export function createWebhooksModule(deps: {
       for (const state of WEBHOOK_EVENT_STATES) this.set({ state }, counts[state] ?? 0);
     },
   });
-  return { router: webhooksRouter(ingest), adminRouter: webhookEventsAdminRouter(events, worker), ingest, worker, events };
+  const catchUp = new CatchUpEventsUseCase({
+    provider: deps.provider,
+    ingest,
+    scans: new EventScanRepository(sql),
+    metrics: deps.metrics,
+    ...deps.config.catchUp,
+  });
+  return { router: webhooksRouter(ingest), adminRouter: webhookEventsAdminRouter(events, worker), ingest, worker, events, catchUp };
 }
