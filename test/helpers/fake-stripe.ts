@@ -167,7 +167,8 @@ export class FakeStripe {
     app.get('/v1/events', (req, res) => {
       const q = req.query as Record<string, string | Record<string, string> | undefined>;
       const limit = Math.min(Math.max(Number(q.limit ?? 10), 1), 100);
-      const gte = typeof q.created === 'object' && q.created.gte !== undefined ? Number(q.created.gte) : undefined;
+      const rawGte = typeof q.created === 'object' ? q.created.gte : q['created[gte]'];
+      const gte = typeof rawGte === 'string' ? Number(rawGte) : undefined;
       let list = [...this.events].reverse();
       if (typeof q.starting_after === 'string') {
         const at = list.findIndex((e) => e.event.id === q.starting_after);
