@@ -193,9 +193,10 @@ describe('catch-up of Stripe events the webhook never received (Stripe provider,
     expect(Number(mark.scanned_through)).to.be.at.least(now);
   });
 
-  it('when more events are missing than one run may store, then each run stores a capped share, pages with starting_after, and the last one finishes the pass', async () => {
+  it('when more events are missing than one run may store, then each run stores a capped share, pages with starting_after, and the last one finishes the pass', async function () {
+    this.timeout(180_000); // 210 events stored one by one: slow on the embedded database of a loaded machine
     const ids: string[] = [];
-    for (let i = 0; i < 250; i += 1) {
+    for (let i = 0; i < 210; i += 1) {
       const event = stripeEvent('customer.created', { id: stripeId('cus'), object: 'customer' });
       stripe.addEvent(event);
       ids.push(event.id);
@@ -206,10 +207,10 @@ describe('catch-up of Stripe events the webhook never received (Stripe provider,
     expect(runs.map((r) => [r.stored, r.complete])).to.deep.equal([
       [100, false],
       [100, false],
-      [50, true],
+      [10, true],
     ]);
     const stored = await rows<{ id: string }>('SELECT id FROM webhook_events WHERE id IN (:ids)', { ids });
-    expect(stored).to.have.length(250);
+    expect(stored).to.have.length(210);
     const calls = stripe.callsTo('GET', /^\/v1\/events$/);
     expect(calls.every((c) => c.query.limit === '100')).to.equal(true);
     expect(calls.filter((c) => c.query.starting_after !== undefined).length).to.be.at.least(3);
