@@ -61,7 +61,7 @@ export function buildContainer(infra: Infrastructure): Container {
     idempotency,
     events.outbox,
   );
-  const webhooks = createWebhooksModule({ config, sequelize, metrics, payments, outbox: events.outbox });
+  const webhooks = createWebhooksModule({ config, sequelize, metrics, payments, outbox: events.outbox, provider });
   const webhookSecret = config.stripe.webhookSecrets[0];
 
   if (provider instanceof MockProvider && webhookSecret) {

@@ -1,4 +1,5 @@
 import type { Container } from '../container';
+import { catchUpEvents } from './catch-up-events.job';
 import { purgeIdempotencyKeys } from './purge-idempotency-keys.job';
 import { reconcilePayments } from './reconcile-payments.job';
 
@@ -15,5 +16,6 @@ export function jobDefinitions(c: Container): JobDefinition[] {
   return [
     { name: 'purge-idempotency-keys', cron: c.config.jobs.purgeIdempotencyCron, run: () => purgeIdempotencyKeys(c.idempotency) },
     { name: 'reconcile-payments', cron: c.config.jobs.reconcileCron, run: () => reconcilePayments(c) },
+    { name: 'catch-up-events', cron: c.config.catchUp.cron, run: () => catchUpEvents(c.webhooks) },
   ];
 }

@@ -112,6 +112,11 @@ const envSchema = z.object({
   JOB_LOCK: z.enum(['auto', 'postgres', 'redis']).default('auto'),
   JOB_LOCK_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   CHECKOUT_PAGE_ENABLED: z.enum(['true', 'false', '1', '0']).optional(),
+  JOB_CATCH_UP_EVENTS_CRON: cronExpression('*/15 * * * *'),
+  CATCH_UP_SCOPE: z.enum(['undelivered', 'all']).default('undelivered'),
+  CATCH_UP_OVERLAP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
+  CATCH_UP_MAX_EVENTS: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
+  CATCH_UP_REQUESTS_PER_SECOND: z.coerce.number().min(0).max(100).default(10),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -194,6 +199,18 @@ export interface Config {
   };
   /** Serve the demo checkout page at /checkout: on outside production, off in production unless CHECKOUT_PAGE_ENABLED. */
   checkoutPageEnabled: boolean;
+  /** The catch-up of provider events the webhook never received (job `catch-up-events`). */
+  catchUp: {
+    cron: string;
+    /** `undelivered`: Stripe's `delivery_success=false` only; `all`: every event in the window. */
+    scope: 'undelivered' | 'all';
+    /** Seconds listed again before the last finished pass (events appear in the list late, clocks differ). */
+    overlapSeconds: number;
+    /** New events stored per run at most; the rest is listed by the next run. */
+    maxEvents: number;
+    /** GET /v1/events requests per second at most; 0: no pacing. */
+    requestsPerSecond: number;
+  };
 }
 
 /** How the order service is called for the amount of a payment (issue #9). All durations in ms. */
@@ -303,6 +320,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
       lockLeaseMs: env.JOB_LOCK_LEASE_MS,
     },
     checkoutPageEnabled: env.CHECKOUT_PAGE_ENABLED ? ['true', '1'].includes(env.CHECKOUT_PAGE_ENABLED) : !isProduction,
+    catchUp: {
+      cron: env.JOB_CATCH_UP_EVENTS_CRON,
+      scope: env.CATCH_UP_SCOPE,
+      overlapSeconds: env.CATCH_UP_OVERLAP_SECONDS,
+      maxEvents: env.CATCH_UP_MAX_EVENTS,
+      requestsPerSecond: env.CATCH_UP_REQUESTS_PER_SECOND,
+    },
   };
 
   if (config.jobs.lock === 'redis' && !config.redisUrl) {

@@ -20,6 +20,7 @@ export interface Metrics {
   refundedAmount: Counter<'currency'>;
   webhookLag: Histogram<'type'>;
   reconcileDrift: Counter<'kind'>;
+  webhookCaughtUp: Counter<'type'>;
 }
 
 export function createMetrics(): Metrics {
@@ -131,6 +132,12 @@ export function createMetrics(): Metrics {
       name: 'reconcile_drift_total',
       help: 'Differences between our rows and the provider found (and corrected) by reconcile, by kind',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    webhookCaughtUp: new Counter({
+      name: 'webhook_events_caught_up_total',
+      help: 'Provider events the webhook never delivered, stored by the catch-up job (GET /v1/events), by type',
+      labelNames: ['type'],
       registers: [registry],
     }),
   };

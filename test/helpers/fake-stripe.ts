@@ -51,6 +51,8 @@ export class FakeStripe {
   readonly wallet = new FakeStripeWallet();
   /** The status the next created refunds have (Stripe answers `pending` for some payment methods). */
   refundStatus = 'succeeded';
+  /** Events GET /v1/events lists, oldest first; `delivered` is Stripe's delivery_success. */
+  readonly events: Array<{ event: Record<string, unknown> & { id: string }; delivered: boolean }> = [];
   private readonly replies = new Map<string, { status: number; body: unknown }>();
   private readonly faults: Fault[] = [];
   private server?: Server;
@@ -171,9 +173,24 @@ export class FakeStripe {
 
     app.use(this.wallet.routes());
 
-    // GET /v1/events: the fake keeps no events; the query is recorded in `calls` for assertions.
-    app.get('/v1/events', (_req, res) => {
-      res.json({ object: 'list', url: '/v1/events', has_more: false, data: [] });
+    // GET /v1/events: the events given to `addEvent`, newest first, as Stripe lists them
+    // (created[gte], delivery_success, limit, starting_after); the query is recorded in `calls`.
+    app.get('/v1/events', (req, res) => {
+      const q = req.query as Record<string, string | Record<string, string> | undefined>;
+      const limit = Math.min(Math.max(Number(q.limit ?? 10), 1), 100);
+      const rawGte = typeof q.created === 'object' ? q.created.gte : q['created[gte]'];
+      const gte = typeof rawGte === 'string' ? Number(rawGte) : undefined;
+      let list = [...this.events].reverse();
+      if (typeof q.starting_after === 'string') {
+        const at = list.findIndex((e) => e.event.id === q.starting_after);
+        list = at >= 0 ? list.slice(at + 1) : [];
+      }
+      list = list.filter(
+        (e) =>
+          (gte === undefined || Number(e.event.created) >= gte) &&
+          (q.delivery_success === undefined || String(e.delivered) === q.delivery_success),
+      );
+      res.json({ object: 'list', url: '/v1/events', has_more: list.length > limit, data: list.slice(0, limit).map((e) => e.event) });
     });
 
     app.get('/v1/payment_intents/:id', (req, res) => {
@@ -221,6 +238,11 @@ export class FakeStripe {
     const intent = this.intents.get(id)!;
     intent.status = status;
     return intent;
+  }
+
+  /** An event Stripe emitted (and, unless `delivered`, never managed to deliver), listed by GET /v1/events. */
+  addEvent(event: Record<string, unknown> & { id: string }, options: { delivered?: boolean } = {}): void {
+    this.events.push({ event: structuredClone(event), delivered: options.delivered ?? false });
   }
 
   callsTo(method: string, pathPattern: RegExp): FakeStripeCall[] {

@@ -72,7 +72,7 @@ const webhookEventSchema = {
     api_version: { type: 'string', nullable: true },
     livemode: { type: 'boolean' },
     account: { type: 'string', nullable: true },
-    signature_verified: { type: 'boolean' },
+    signature_verified: { type: 'boolean', description: 'true: a signed delivery; false: fetched from the events API by the catch-up job' },
     received_at: { type: 'string', format: 'date-time' },
     processed_at: { type: 'string', format: 'date-time', nullable: true },
     next_attempt_at: { type: 'string', format: 'date-time', nullable: true },

@@ -4,7 +4,7 @@ import { logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
 import { describeEvent } from './event-shape';
 import type { EventScope } from './event-scope';
-import type { WebhookEventRepository } from './webhook-event.repository';
+import type { NewWebhookEvent, WebhookEventRepository } from './webhook-event.repository';
 
 export interface IngestResult {
   id: string;
@@ -45,7 +45,22 @@ export class IngestWebhookUseCase {
 
   async execute(rawBody: Buffer, signatureHeader: string | undefined, source: 'webhook' | 'simulate' = 'webhook'): Promise<IngestResult> {
     this.verify(rawBody, signatureHeader);
-    const record = this.refusing(() => describeEvent(parseJson(rawBody), rawBody, source, this.deps.scope));
+    return this.store(this.refusing(() => describeEvent(parseJson(rawBody), rawBody, source, this.deps.scope)));
+  }
+
+  /**
+   * Stores an event read from the provider's events API (the catch-up job) through the same
+   * checks and inbox as a delivery, once by id. It carries no signature and needs none: it came
+   * from the API over TLS with our secret key. It is stored as the provider's ('webhook' source,
+   * so its moves read as Stripe's) with `signature_verified` false, which tells it from a delivery.
+   * @throws AppError `event_invalid` when the event has no id, type or data.object.
+   */
+  async storeFetched(event: Record<string, unknown>): Promise<IngestResult> {
+    const record = describeEvent(event, Buffer.from(JSON.stringify(event), 'utf8'), 'webhook', this.deps.scope);
+    return this.store({ ...record, signatureVerified: false });
+  }
+
+  private async store(record: NewWebhookEvent): Promise<IngestResult> {
     const stored = await this.deps.events.insertOnce(record);
     this.deps.metrics.webhookEvents.inc({ type: record.type, result: stored ? 'stored' : 'duplicate' });
     const message = record.outcome ? IGNORED_LOG[record.outcome] : undefined;

@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import { Gauge } from 'prom-client';
 import type { Sequelize } from 'sequelize';
+import type { PaymentProvider } from '../../providers/payment-provider';
 import type { Config } from '../../shared/config';
 import { Sql } from '../../shared/db/sql';
 import type { Metrics } from '../../shared/metrics';
@@ -9,6 +10,8 @@ import type { PaymentsModule } from '../payments';
 import { RefundRepository } from '../refunds';
 import { ApplyWebhookEventUseCase } from './apply-webhook-event.use-case';
 import type { EventScope } from './event-scope';
+import { CatchUpEventsUseCase } from './catch-up-events.use-case';
+import { EventScanRepository } from './event-scan.repository';
 import { IngestWebhookUseCase } from './ingest-webhook.use-case';
 import { webhookEventsAdminRouter } from './webhook-events.admin';
 import { WEBHOOK_EVENT_STATES } from './webhook-event.model';
@@ -25,14 +28,17 @@ export interface WebhooksModule {
   events: WebhookEventRepository;
   /** Applies the given stored events and waits (at most `timeoutMs`) until each is final. */
   settle(ids: string[], timeoutMs: number): Promise<Settlement>;
+  /** Stores the provider's events the webhook never delivered (job `catch-up-events`). */
+  catchUp: CatchUpEventsUseCase;
 }
 
 export function createWebhooksModule(deps: {
-  config: Pick<Config, 'stripe' | 'webhooks'>;
+  config: Pick<Config, 'stripe' | 'webhooks' | 'catchUp'>;
   sequelize: Sequelize;
   metrics: Metrics;
   payments: PaymentsModule;
   outbox: OutboxRepository;
+  provider: PaymentProvider;
 }): WebhooksModule {
   const sql = new Sql(deps.sequelize);
   const scope: EventScope = { livemode: deps.config.stripe.livemode, accountId: deps.config.stripe.accountId ?? null };
@@ -69,6 +75,13 @@ export function createWebhooksModule(deps: {
       for (const state of WEBHOOK_EVENT_STATES) this.set({ state }, counts[state] ?? 0);
     },
   });
+  const catchUp = new CatchUpEventsUseCase({
+    provider: deps.provider,
+    ingest,
+    scans: new EventScanRepository(sql),
+    metrics: deps.metrics,
+    ...deps.config.catchUp,
+  });
   return {
     router: webhooksRouter(ingest),
     adminRouter: webhookEventsAdminRouter(events, worker),
@@ -76,5 +89,6 @@ export function createWebhooksModule(deps: {
     worker,
     events,
     settle: (ids, timeoutMs) => settleEvents(events, worker, ids, timeoutMs),
+    catchUp,
   };
 }
