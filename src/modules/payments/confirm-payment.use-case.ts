@@ -14,8 +14,12 @@ import { recordDeclineWithoutIntent } from './record-decline';
 import { savedCardCustomer } from './payment-customer';
 import { AppError } from '../../shared/errors';
 import { SyncPaymentUseCase } from './sync-payment.use-case';
+import { checkOrderNotPaidElsewhere } from './order-payment-guard';
 
-/** Server-side confirm with a PaymentMethod. A failed payment may be retried with another method. */
+/**
+ * Server-side confirm with a PaymentMethod. A failed payment may be retried with another method.
+ * Refused with 409 `order_already_paid` when another payment of its order is processing or paid.
+ */
 export class ConfirmPaymentUseCase {
   private readonly sync: SyncPaymentUseCase;
 
@@ -29,6 +33,8 @@ export class ConfirmPaymentUseCase {
     if (!idem?.resumed && !isConfirmable(payment.status)) throw unexpectedState(payment, 'confirmed');
     if (!payment.providerPaymentId) throw unexpectedState(payment, 'confirmed before its creation finished');
     await this.checkSavedCard(payment, paymentMethod);
+    // One order, one charge: another payment of the order already took (or is taking) the money.
+    await withTransaction(this.deps.sequelize, (t) => checkOrderNotPaidElsewhere(this.deps.payments, payment, t));
 
     const idempotencyKey = `${payment.id}:confirm:${idem ? `k${idem.id}` : randomUUID()}`;
     let intent: ProviderPaymentIntent;

@@ -95,13 +95,41 @@ export class PaymentRepository {
     await this.sql.exec(`SELECT pg_advisory_xact_lock(hashtext(:key))`, { key: `order:${userId}:${orderId}` }, t);
   }
 
+  /**
+   * The order's newest payment that can still take money: pending, requires_action, processing, or
+   * failed with its PaymentIntent (retryable on the same payment). A failed payment without an intent
+   * (its create was refused, or declined without `payment_intent`) cannot be confirmed again, so it
+   * does not hold the order.
+   */
   async findOpenForOrder(userId: string, orderId: string, t: Transaction): Promise<Payment | null> {
     const row = await this.sql.one<PaymentRow>(
       `SELECT * FROM payments
         WHERE user_id = :userId AND order_id = :orderId
-          AND status IN ('pending', 'requires_action', 'processing', 'failed')
+          AND (status IN ('pending', 'requires_action', 'processing')
+               OR (status = 'failed' AND provider_payment_id IS NOT NULL))
         ORDER BY created_at DESC LIMIT 1`,
       { userId, orderId },
+      t,
+    );
+    return row ? toPayment(row) : null;
+  }
+
+  /**
+   * A payment of the order, other than `exceptId`, whose money has moved or is moving: succeeded,
+   * partially_refunded, refunded, and (when `includeProcessing`) processing. Oldest first.
+   */
+  async findPaidForOrder(
+    userId: string,
+    orderId: string,
+    t: Transaction,
+    options: { exceptId?: string; includeProcessing?: boolean } = {},
+  ): Promise<Payment | null> {
+    const statuses = ['succeeded', 'partially_refunded', 'refunded', ...(options.includeProcessing ? ['processing'] : [])];
+    const row = await this.sql.one<PaymentRow>(
+      `SELECT * FROM payments
+        WHERE user_id = :userId AND order_id = :orderId AND status IN (:statuses) AND id <> :exceptId
+        ORDER BY created_at LIMIT 1`,
+      { userId, orderId, statuses, exceptId: options.exceptId ?? '' },
       t,
     );
     return row ? toPayment(row) : null;
