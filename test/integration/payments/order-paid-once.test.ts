@@ -192,4 +192,10 @@ describe('one payment per order, with any Idempotency-Key (real Stripe SDK again
     const theirs = await request(app).post('/v1/payments').set(bearer(tokenFor(newUserId()))).set('Idempotency-Key', 'mine').send(body('ord_two_users'));
     expect(theirs.status, theirs.text).to.equal(201);
   });
+
+  it('when /openapi.json is read, then create and confirm document 409 order_already_paid', async () => {
+    const doc = (await request(app).get('/openapi.json')).body;
+    expect(doc.paths['/v1/payments'].post.responses['409'].description).to.include('order_already_paid');
+    expect(doc.paths['/v1/payments/{id}/confirm'].post.responses['409'].description).to.include('order_already_paid');
+  });
 });
