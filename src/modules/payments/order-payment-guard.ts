@@ -2,10 +2,11 @@ import type { Transaction } from 'sequelize';
 import { AppError } from '../../shared/errors';
 import type { Payment } from './payment.model';
 import type { PaymentRepository } from './payment.repository';
+import { isOpen } from './payment-status';
 
 /** 409 `order_already_paid`: the order has a payment whose money moved (or is moving), named in `payment_id`. */
 export const orderAlreadyPaid = (orderId: string, paid: Payment) =>
-  new AppError('order_already_paid', `Order ${orderId} is already paid by payment ${paid.id} (${paid.status})`, {
+  new AppError('order_already_paid', `Order ${orderId} is ${isOpen(paid.status) ? 'being paid' : 'already paid'} by payment ${paid.id} (${paid.status})`, {
     param: 'order_id',
     details: { payment_id: paid.id, payment_status: paid.status },
   });
@@ -42,13 +43,22 @@ export async function claimOrder(
 }
 
 /**
- * The confirm side of the rule: confirming a payment while another payment of the same order is
- * processing, succeeded, partially_refunded or refunded is 409 `order_already_paid` (checked under
- * the order's lock, before the provider is called). Payments without an order are not checked.
+ * How long a confirm holds its order (seconds): longer than a provider call with its SDK retries, so
+ * the claim outlives the call it covers; a process that dies holding it frees the order after this.
  */
-export async function checkOrderNotPaidElsewhere(payments: PaymentRepository, payment: Payment, t: Transaction): Promise<void> {
+export const CONFIRM_CLAIM_SECONDS = 120;
+
+/**
+ * The confirm side of the rule, under the order's lock and before the provider is called: confirming
+ * a payment while another payment of the same order is processing, succeeded, partially_refunded or
+ * refunded, or is being confirmed right now (on any replica), is 409 `order_already_paid`. Otherwise
+ * the payment claims the order (`confirm_claimed_until`) for the provider call; the caller ends the
+ * claim with `setConfirmClaim(id, null)` when the call is over. Payments without an order are not checked.
+ */
+export async function claimOrderForConfirm(payments: PaymentRepository, payment: Payment, t: Transaction): Promise<void> {
   if (!payment.orderId) return;
   await payments.lockOrder(payment.userId, payment.orderId, t);
-  const other = await payments.findPaidForOrder(payment.userId, payment.orderId, t, { exceptId: payment.id, includeProcessing: true });
+  const other = await payments.findConfirmBlocker(payment.userId, payment.orderId, payment.id, t);
   if (other) throw orderAlreadyPaid(payment.orderId, other);
+  await payments.setConfirmClaim(payment.id, CONFIRM_CLAIM_SECONDS, t);
 }

@@ -114,25 +114,44 @@ export class PaymentRepository {
     return row ? toPayment(row) : null;
   }
 
-  /**
-   * A payment of the order, other than `exceptId`, whose money has moved or is moving: succeeded,
-   * partially_refunded, refunded, and (when `includeProcessing`) processing. Oldest first.
-   */
-  async findPaidForOrder(
-    userId: string,
-    orderId: string,
-    t: Transaction,
-    options: { exceptId?: string; includeProcessing?: boolean } = {},
-  ): Promise<Payment | null> {
-    const statuses = ['succeeded', 'partially_refunded', 'refunded', ...(options.includeProcessing ? ['processing'] : [])];
+  /** The order's oldest payment whose money moved: succeeded, partially_refunded or refunded. */
+  async findPaidForOrder(userId: string, orderId: string, t: Transaction): Promise<Payment | null> {
     const row = await this.sql.one<PaymentRow>(
       `SELECT * FROM payments
-        WHERE user_id = :userId AND order_id = :orderId AND status IN (:statuses) AND id <> :exceptId
+        WHERE user_id = :userId AND order_id = :orderId AND status IN ('succeeded', 'partially_refunded', 'refunded')
         ORDER BY created_at LIMIT 1`,
-      { userId, orderId, statuses, exceptId: options.exceptId ?? '' },
+      { userId, orderId },
       t,
     );
     return row ? toPayment(row) : null;
+  }
+
+  /**
+   * Another payment of the order (not `exceptId`) that stops a confirm: processing, succeeded,
+   * partially_refunded or refunded, or open with a confirm in flight (its claim not yet expired).
+   */
+  async findConfirmBlocker(userId: string, orderId: string, exceptId: string, t: Transaction): Promise<Payment | null> {
+    const row = await this.sql.one<PaymentRow>(
+      `SELECT * FROM payments
+        WHERE user_id = :userId AND order_id = :orderId AND id <> :exceptId
+          AND (status IN ('processing', 'succeeded', 'partially_refunded', 'refunded')
+               OR (status IN ('pending', 'requires_action', 'failed') AND confirm_claimed_until > now()))
+        ORDER BY created_at LIMIT 1`,
+      { userId, orderId, exceptId },
+      t,
+    );
+    return row ? toPayment(row) : null;
+  }
+
+  /** Marks a confirm of the payment in flight for `seconds` (a lease); `null` ends it. Leaves `updated_at` alone. */
+  async setConfirmClaim(id: string, seconds: number | null, t?: Transaction): Promise<void> {
+    await this.sql.exec(
+      `UPDATE payments SET confirm_claimed_until = CASE WHEN CAST(:seconds AS integer) IS NULL THEN NULL
+                                                        ELSE now() + make_interval(secs => :seconds) END
+        WHERE id = :id`,
+      { id, seconds },
+      t,
+    );
   }
 
   async update(id: string, changes: PaymentChanges, t: Transaction): Promise<Payment> {

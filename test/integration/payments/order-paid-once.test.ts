@@ -177,6 +177,43 @@ describe('one payment per order, with any Idempotency-Key (real Stripe SDK again
     });
   }
 
+  /** Two open payments of one order, as the bug left them (the second was made for another order id, then moved). */
+  async function twoOpenPayments(orderId: string): Promise<[string, string]> {
+    const a = await create(`${orderId}-a`, body(orderId));
+    const b = await create(`${orderId}-b`, body(`${orderId}_other`));
+    expect([a.status, b.status]).to.deep.equal([201, 201]);
+    await rows(`UPDATE payments SET order_id = :orderId WHERE id = :id`, { orderId, id: b.body.id });
+    stripe.reset();
+    return [a.body.id, b.body.id];
+  }
+
+  it('when two open payments of one order are confirmed at the same time, then one succeeds, the other is 409 order_already_paid, and Stripe confirms once', async () => {
+    const [a, b] = await twoOpenPayments('ord_confirm_race');
+    const answers = await Promise.all([confirm(a, 'race-confirm-a'), confirm(b, 'race-confirm-b')]);
+    expect(answers.map((r) => r.status).sort(), answers.map((r) => r.text).join('\n')).to.deep.equal([200, 409]);
+    const refused = answers.find((r) => r.status === 409)!;
+    expectApiError(refused, { status: 409, type: 'conflict', code: 'order_already_paid', param: 'order_id', extra: ['payment_id', 'payment_status'] });
+    const winner = answers.find((r) => r.status === 200)!;
+    expect(refused.body.error.payment_id).to.equal(winner.body.id);
+    expect(confirmCalls()).to.have.length(1);
+    expect((await orderPayments('ord_confirm_race')).map((p) => p.status).sort()).to.deep.equal(['pending', 'succeeded']);
+    expect(await rows('SELECT confirm_claimed_until FROM payments WHERE id IN (:ids) AND confirm_claimed_until IS NOT NULL', { ids: [a, b] })).to.deep.equal([]);
+  });
+
+  it('when another payment of the order holds a confirm claim, then this confirm is 409; once the claim has expired (its process died), it goes through', async () => {
+    const [a, b] = await twoOpenPayments('ord_claim');
+    await rows(`UPDATE payments SET confirm_claimed_until = now() + interval '60 seconds' WHERE id = :id`, { id: a });
+    const refused = await confirm(b, 'claim-1');
+    expectApiError(refused, { status: 409, type: 'conflict', code: 'order_already_paid', param: 'order_id', extra: ['payment_id', 'payment_status'] });
+    expect(refused.body.error).to.include({ payment_id: a, payment_status: 'pending' });
+    expect(confirmCalls()).to.have.length(0);
+
+    await rows(`UPDATE payments SET confirm_claimed_until = now() - interval '1 second' WHERE id = :id`, { id: a });
+    const confirmed = await confirm(b, 'claim-2');
+    expect(confirmed.status, confirmed.text).to.equal(200);
+    expect(confirmed.body.status).to.equal('succeeded');
+  });
+
   it('when another payment of the order was canceled, then confirming this one goes through', async () => {
     const first = await create('guard-cancel-a', body('ord_guard_cancel'));
     await request(app).post(`/v1/payments/${first.body.id}/cancel`).set(bearer(token)).send();
