@@ -15,7 +15,7 @@ import { printTable } from './lib/table';
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const CREATE_BODY = JSON.stringify({ amount: 2000, currency: 'usd' });
 /** With --order-service the order decides the amount: the body names the order only. */
-const ORDER_PRICED_BODY = JSON.stringify({ order_id: 'ord_bench' });
+const ORDER_PRICED_BODY = JSON.stringify({ order_id: 'ord_bench' }); // replaced per request by a fresh order id
 const READ_SET_SIZE = 200;
 
 interface Options {
@@ -103,6 +103,8 @@ function createPayments(url: string, token: string, opts: Options, duration: num
         body: opts.orderService ? ORDER_PRICED_BODY : CREATE_BODY,
         setupRequest: (req) => {
           req.headers = { ...req.headers, 'idempotency-key': randomUUID() };
+          // One order is paid once (order-payment-guard.ts): a new payment needs a new order.
+          if (opts.orderService) req.body = JSON.stringify({ order_id: `ord_bench_${randomUUID()}` });
           return req;
         },
         onResponse: (status, body) => {

@@ -35,6 +35,7 @@ const ERROR_TABLE = {
   idempotency_request_in_progress: { status: 409, type: 'idempotency_error' },
   payment_unexpected_state: { status: 409, type: 'conflict' },
   order_payment_conflict: { status: 409, type: 'conflict' },
+  order_already_paid: { status: 409, type: 'conflict' },
   webhook_event_not_replayable: { status: 409, type: 'conflict' },
   amount_exceeds_refundable: { status: 422, type: 'invalid_request_error' },
   payment_method_invalid: { status: 400, type: 'invalid_request_error' },

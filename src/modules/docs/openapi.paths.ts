@@ -36,7 +36,11 @@ const ORDER_SERVICE_CONTRACT =
 
 const orderErrors = {
   404: error('No such payment (or not yours); order_not_found: the order service has no such order for the caller'),
-  409: error('Idempotency key in progress, a state that forbids the move, or order_not_payable: the order is not pending'),
+  409: error(
+    'Idempotency key in progress, a state that forbids the move, order_not_payable: the order is not pending, ' +
+      'order_payment_conflict: the order has an open payment for another amount (payment_id), or order_already_paid: ' +
+      'the order has a succeeded, partially_refunded or refunded payment (payment_id, payment_status); nothing is created',
+  ),
   422: error('Idempotency-Key reused with a different request, or amount_mismatch: amount/currency differ from the order'),
   502: error('order_service_invalid_response: the order service answered something that is not an order; nothing created'),
   503: error('Provider, database or order service unavailable (order_service_unavailable, with Retry-After): retry with the same Idempotency-Key'),
@@ -71,13 +75,13 @@ export const paths: Record<string, unknown> = {
     post: {
       summary: 'Create a payment (and its PaymentIntent)',
       description:
-        'Answers 201 with the client_secret for Stripe.js. With payment_method the intent is confirmed at once; a saved card (pm_ from GET /v1/payment-methods) must be the caller\'s own (anyone else\'s answers 404, param payment_method) and is charged with the caller\'s customer attached. setup_future_usage saves the card paid with on the caller\'s customer. Without Idempotency-Key, an open payment for the same (user, order_id, amount) is returned with 200.\n\n' +
+        'Answers 201 with the client_secret for Stripe.js. With payment_method the intent is confirmed at once; a saved card (pm_ from GET /v1/payment-methods) must be the caller\'s own (anyone else\'s answers 404, param payment_method) and is charged with the caller\'s customer attached. setup_future_usage saves the card paid with on the caller\'s customer. One order, one charge, with or without Idempotency-Key (a new key per attempt included): an open payment for the same (user, order_id, amount, currency) is returned with 200 (and stored under the new key); a paid order is 409 order_already_paid; canceled payments, and failed ones without a PaymentIntent, do not hold the order.\n\n' +
         ORDER_SERVICE_CONTRACT,
       parameters: [idempotencyKey],
       requestBody: { required: true, ...json(ref('CreatePayment')) },
       responses: {
         201: { description: 'Created', ...json(ref('Payment')) },
-        200: { description: 'The open payment for this order (no Idempotency-Key)', ...json(ref('Payment')) },
+        200: { description: 'The open payment for this order (with or without Idempotency-Key)', ...json(ref('Payment')) },
         ...moneyMovingErrors,
         ...orderErrors,
       },
@@ -105,10 +109,15 @@ export const paths: Record<string, unknown> = {
     post: {
       summary: 'Confirm server-side with a PaymentMethod',
       description:
-        "A saved card must be the payment owner's (anyone else's answers 404, param payment_method) and can pay only a payment created for their customer (with that payment_method or setup_future_usage); otherwise 400.",
+        "A saved card must be the payment owner's (anyone else's answers 404, param payment_method) and can pay only a payment created for their customer (with that payment_method or setup_future_usage); otherwise 400. " +
+        'A payment whose order has another payment processing, succeeded, partially_refunded or refunded is 409 order_already_paid (payment_id names it); the provider is not called.',
       parameters: [paymentId, idempotencyKey],
       requestBody: { required: true, ...json(ref('ConfirmPayment')) },
-      responses: { 200: { description: 'The payment after confirmation', ...json(ref('Payment')) }, ...moneyMovingErrors },
+      responses: {
+        200: { description: 'The payment after confirmation', ...json(ref('Payment')) },
+        ...moneyMovingErrors,
+        409: error('Idempotency key in progress, a state that forbids the move, or order_already_paid: another payment of the order took the money'),
+      },
     },
   },
   '/v1/payments/{id}/cancel': {

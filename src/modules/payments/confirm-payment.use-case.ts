@@ -14,8 +14,14 @@ import { recordDeclineWithoutIntent } from './record-decline';
 import { savedCardCustomer } from './payment-customer';
 import { AppError } from '../../shared/errors';
 import { SyncPaymentUseCase } from './sync-payment.use-case';
+import { claimOrderForConfirm } from './order-payment-guard';
+import { logger } from '../../shared/logger';
 
-/** Server-side confirm with a PaymentMethod. A failed payment may be retried with another method. */
+/**
+ * Server-side confirm with a PaymentMethod. A failed payment may be retried with another method.
+ * Refused with 409 `order_already_paid` when another payment of its order is processing, paid, or
+ * being confirmed (see `claimOrderForConfirm`).
+ */
 export class ConfirmPaymentUseCase {
   private readonly sync: SyncPaymentUseCase;
 
@@ -29,7 +35,26 @@ export class ConfirmPaymentUseCase {
     if (!idem?.resumed && !isConfirmable(payment.status)) throw unexpectedState(payment, 'confirmed');
     if (!payment.providerPaymentId) throw unexpectedState(payment, 'confirmed before its creation finished');
     await this.checkSavedCard(payment, paymentMethod);
+    // One order, one charge: another payment of the order already took (or is taking) the money.
+    await withTransaction(this.deps.sequelize, (t) => claimOrderForConfirm(this.deps.payments, payment, t));
+    try {
+      const confirmed = await this.confirmAtProvider(payment, paymentMethod, idem);
+      await this.endClaim(payment);
+      return confirmed;
+    } catch (err) {
+      // An unknown outcome (5xx, timeout) may have charged: the claim stays until its lease ends.
+      if (err instanceof AppError && err.status < 500) await this.endClaim(payment);
+      throw err;
+    }
+  }
 
+  private async endClaim(payment: Payment): Promise<void> {
+    if (!payment.orderId) return;
+    await this.deps.payments.setConfirmClaim(payment.id, null).catch((err) => logger.warn('confirm claim not ended; its lease ends it', { err }));
+  }
+
+  /** Phase 2 (the provider call, no transaction open) and phase 3 (its result committed). */
+  private async confirmAtProvider(payment: Payment, paymentMethod: string, idem?: IdempotencyRecord): Promise<Payment> {
     const idempotencyKey = `${payment.id}:confirm:${idem ? `k${idem.id}` : randomUUID()}`;
     let intent: ProviderPaymentIntent;
     let declined: ProviderDeclinedError | undefined;

@@ -1,5 +1,4 @@
 import { withTransaction } from '../../shared/db/database';
-import { AppError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import { ProviderDeclinedError, ProviderRejectedError, type ProviderPaymentIntent } from '../../providers/payment-provider';
 import type { IdempotencyRecord } from '../idempotency';
@@ -14,10 +13,11 @@ import { callProvider } from './provider-call';
 import { priceOf, type Price } from './price-from-order';
 import { recordDeclineWithoutIntent } from './record-decline';
 import { customerForPayment } from './payment-customer';
+import { claimOrder } from './order-payment-guard';
 
 export interface CreatePaymentResult {
   payment: Payment;
-  /** False when an open payment for the same order was returned instead (no Idempotency-Key). */
+  /** False when an open payment for the same order was returned instead (see `claimOrder`). */
   created: boolean;
 }
 
@@ -50,17 +50,11 @@ export class CreatePaymentUseCase {
   ): Promise<CreatePaymentResult> {
     const { sequelize, payments, mover, idempotency } = this.deps;
     return withTransaction(sequelize, async (t) => {
-      if (!idem && input.order_id) {
-        // Without a key, (user, order) is the natural key: an open payment for it is the answer.
-        await payments.lockOrder(actor.userId, input.order_id, t);
-        const open = await payments.findOpenForOrder(actor.userId, input.order_id, t);
-        if (open && open.amount === price.amount && open.currency === price.currency) return { payment: open, created: false };
-        if (open) {
-          throw new AppError('order_payment_conflict', `Order ${input.order_id} already has an open payment for another amount`, {
-            param: 'order_id',
-            details: { payment_id: open.id },
-          });
-        }
+      if (input.order_id) {
+        // (user, order) is the natural key with or without an Idempotency-Key: a second key must
+        // not make a second charge for the same order.
+        const open = await claimOrder(payments, actor.userId, input.order_id, price, t);
+        if (open) return { payment: open, created: false };
       }
       const payment = await payments.insert(
         {

@@ -95,16 +95,63 @@ export class PaymentRepository {
     await this.sql.exec(`SELECT pg_advisory_xact_lock(hashtext(:key))`, { key: `order:${userId}:${orderId}` }, t);
   }
 
+  /**
+   * The order's newest payment that can still take money: pending, requires_action, processing, or
+   * failed with its PaymentIntent (retryable on the same payment). A failed payment without an intent
+   * (its create was refused, or declined without `payment_intent`) cannot be confirmed again, so it
+   * does not hold the order.
+   */
   async findOpenForOrder(userId: string, orderId: string, t: Transaction): Promise<Payment | null> {
     const row = await this.sql.one<PaymentRow>(
       `SELECT * FROM payments
         WHERE user_id = :userId AND order_id = :orderId
-          AND status IN ('pending', 'requires_action', 'processing', 'failed')
+          AND (status IN ('pending', 'requires_action', 'processing')
+               OR (status = 'failed' AND provider_payment_id IS NOT NULL))
         ORDER BY created_at DESC LIMIT 1`,
       { userId, orderId },
       t,
     );
     return row ? toPayment(row) : null;
+  }
+
+  /** The order's oldest payment whose money moved: succeeded, partially_refunded or refunded. */
+  async findPaidForOrder(userId: string, orderId: string, t: Transaction): Promise<Payment | null> {
+    const row = await this.sql.one<PaymentRow>(
+      `SELECT * FROM payments
+        WHERE user_id = :userId AND order_id = :orderId AND status IN ('succeeded', 'partially_refunded', 'refunded')
+        ORDER BY created_at LIMIT 1`,
+      { userId, orderId },
+      t,
+    );
+    return row ? toPayment(row) : null;
+  }
+
+  /**
+   * Another payment of the order (not `exceptId`) that stops a confirm: processing, succeeded,
+   * partially_refunded or refunded, or open with a confirm in flight (its claim not yet expired).
+   */
+  async findConfirmBlocker(userId: string, orderId: string, exceptId: string, t: Transaction): Promise<Payment | null> {
+    const row = await this.sql.one<PaymentRow>(
+      `SELECT * FROM payments
+        WHERE user_id = :userId AND order_id = :orderId AND id <> :exceptId
+          AND (status IN ('processing', 'succeeded', 'partially_refunded', 'refunded')
+               OR (status IN ('pending', 'requires_action', 'failed') AND confirm_claimed_until > now()))
+        ORDER BY created_at LIMIT 1`,
+      { userId, orderId, exceptId },
+      t,
+    );
+    return row ? toPayment(row) : null;
+  }
+
+  /** Marks a confirm of the payment in flight for `seconds` (a lease); `null` ends it. Leaves `updated_at` alone. */
+  async setConfirmClaim(id: string, seconds: number | null, t?: Transaction): Promise<void> {
+    await this.sql.exec(
+      `UPDATE payments SET confirm_claimed_until = CASE WHEN CAST(:seconds AS integer) IS NULL THEN NULL
+                                                        ELSE now() + make_interval(secs => :seconds) END
+        WHERE id = :id`,
+      { id, seconds },
+      t,
+    );
   }
 
   async update(id: string, changes: PaymentChanges, t: Transaction): Promise<Payment> {
