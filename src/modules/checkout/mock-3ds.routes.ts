@@ -37,7 +37,8 @@ export function mock3dsRouter(mock: MockProvider): Router {
   const router = Router();
 
   const intentFor = async (id: string, clientSecret: unknown) => {
-    if (typeof clientSecret !== 'string' || !mock.has(id)) return null;
+    // `has` reads the mock's tables (async): without the await an unknown id went on to a 500.
+    if (typeof clientSecret !== 'string' || !(await mock.has(id))) return null;
     const intent = await mock.retrievePaymentIntent(id);
     return sameSecret(clientSecret, intent.clientSecret) ? intent : null;
   };
