@@ -15,7 +15,7 @@ import { ConfigError, loadConfig } from '../shared/config';
 import { connectDatabase } from '../shared/db/database';
 import { migrate } from '../shared/db/migrator';
 import { logger } from '../shared/logger';
-import { connectRedis } from '../shared/redis';
+import { connectRedis, redisReady } from '../shared/redis';
 
 async function main(): Promise<number> {
   const name = process.argv[2];
@@ -23,6 +23,9 @@ async function main(): Promise<number> {
   logger.level = config.logLevel;
   const db = await connectDatabase(config);
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  // The client has no offline queue: a lock command sent before the first connection fails at once,
+  // so a one-shot run waits for it as main.ts does (Redis down: the redis lock then fails the run).
+  if (redis && !(await redisReady(redis, 3_000))) logger.warn('redis not reachable; a redis job lock will fail');
   try {
     if (config.migrateOnStart) await migrate(db.sequelize, { lock: !db.embedded });
     const container = buildContainer({ config, sequelize: db.sequelize, redis, provider: createProvider(config) });
