@@ -23,10 +23,11 @@ async function main(): Promise<number> {
   logger.level = config.logLevel;
   const db = await connectDatabase(config);
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  // The client has no offline queue: a lock command sent before the first connection fails at once,
+  // so a one-shot run waits for it as main.ts does (Redis down: the redis lock then fails the run).
+  if (redis && !(await redisReady(redis, 3_000))) logger.warn('redis not reachable; a redis job lock will fail');
   try {
     if (config.migrateOnStart) await migrate(db.sequelize, { lock: !db.embedded });
-    // The client has no offline queue (it fails fast): a lock asked before it connected would fail the run.
-    if (redis && !(await redisReady(redis, 3_000))) logger.warn('redis not reachable; a Redis job lock will fail this run');
     const container = buildContainer({ config, sequelize: db.sequelize, redis, provider: createProvider(config, db.sequelize) });
     const jobs = jobDefinitions(container);
     const job = jobs.find((j) => j.name === name);

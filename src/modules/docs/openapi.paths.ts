@@ -307,4 +307,6 @@ export const paths: Record<string, unknown> = {
     },
   },
   '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'Prometheus text' } } } },
+  '/openapi.json': { get: { summary: 'This contract (OpenAPI 3)', security: [], responses: { 200: { description: 'The OpenAPI document' } } } },
+  '/docs': { get: { summary: 'A page to read this contract (Swagger UI)', security: [], responses: { 200: { description: 'HTML' } } } },
 };

@@ -1,7 +1,7 @@
 import { applyRefundTotal } from '../../refunds';
 import { findEventPayment, intentIdOf, notAboutPayment, paymentIdFromMetadata } from './find-event-payment';
 import { ignored, processed, type EventHandler, type StripeObject } from './handler.types';
-import { refundFacts } from './on-refund.handler';
+import { refundFacts, refundMisfit } from './on-refund.handler';
 
 /**
  * charge.refunded carries the charge: its refunds (when Stripe includes them) are recorded one by
@@ -15,7 +15,11 @@ export const onChargeRefunded: EventHandler = async (charge, ctx) => {
   if (mismatch) return ignored(mismatch, payment.id);
 
   const listed = ((charge.refunds as { data?: StripeObject[] } | undefined)?.data ?? []).filter((r) => r?.object === 'refund');
-  for (const refund of listed) await ctx.refunds.upsertFromProvider(payment.id, refundFacts(refund), ctx.source, ctx.t);
+  for (const refund of listed) {
+    const facts = refundFacts(refund);
+    // A listed refund that cannot be this charge's is skipped; amount_refunded (capped) still counts.
+    if (!refundMisfit(facts, payment)) await ctx.refunds.upsertFromProvider(payment.id, facts, ctx.source, ctx.t);
+  }
 
   const reported = Math.min(Number(charge.amount_refunded ?? 0), payment.amount);
   const known = await ctx.refunds.countedTotal(payment.id, ctx.t);

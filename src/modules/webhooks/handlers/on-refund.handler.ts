@@ -1,4 +1,4 @@
-import { serializePayment } from '../../payments';
+import { serializePayment, type Payment } from '../../payments';
 import { applyRefundTotal, type ProviderRefundFacts, type RefundStatus } from '../../refunds';
 import { findEventPayment, intentIdOf, notAboutPayment, paymentIdFromMetadata } from './find-event-payment';
 import { ignored, processed, type EventHandler, type StripeObject } from './handler.types';
@@ -19,6 +19,18 @@ export function refundFacts(refund: StripeObject): ProviderRefundFacts {
   };
 }
 
+/**
+ * Why a provider refund cannot be one of `payment`'s, or null when it can: Stripe refunds a charge in
+ * the charge's currency, an integer amount in minor units of at most what was charged
+ * (https://docs.stripe.com/api/refunds/object). A refund row that breaks this would overstate what
+ * was refunded (`GET .../refunds`, analytics), so such a refund is never stored.
+ */
+export function refundMisfit(facts: ProviderRefundFacts, payment: Payment): 'invalid_amount' | 'currency_mismatch' | null {
+  if (!Number.isSafeInteger(facts.amount) || facts.amount <= 0 || facts.amount > payment.amount) return 'invalid_amount';
+  if (facts.currency.toLowerCase() !== payment.currency) return 'currency_mismatch';
+  return null;
+}
+
 /** refund.created / refund.updated / refund.failed (dashboard refunds included): one row per Stripe refund. */
 export const onRefund: EventHandler = async (refund, ctx) => {
   const payment = await findEventPayment(ctx, { paymentId: paymentIdFromMetadata(refund), providerPaymentId: intentIdOf(refund) });
@@ -26,7 +38,8 @@ export const onRefund: EventHandler = async (refund, ctx) => {
   const mismatch = notAboutPayment(refund, payment);
   if (mismatch) return ignored(mismatch, payment.id);
   const facts = refundFacts(refund);
-  if (!(facts.amount > 0)) return ignored('invalid_amount', payment.id);
+  const misfit = refundMisfit(facts, payment);
+  if (misfit) return ignored(misfit, payment.id);
   const row = await ctx.refunds.upsertFromProvider(payment.id, facts, ctx.source, ctx.t);
   const updated = await applyRefundTotal(ctx, payment, { source: ctx.source, eventId: ctx.eventId }, ctx.t);
   if (row.status === 'failed' && ctx.eventType === 'refund.failed') {

@@ -1,0 +1,103 @@
+import { expect } from 'chai';
+import type { Express } from 'express';
+import type { Container } from '../../../src/container';
+import { newUserId, tokenFor } from '../../helpers/auth';
+import { rows } from '../../helpers/database';
+import type { FakeStripe } from '../../helpers/fake-stripe';
+import { chargeRefundedEvent, deliver, refundEvent, refundObject, type StripeEvent } from '../../helpers/stripe-events';
+import { buildTestApp, withFakeStripe } from '../../helpers/test-app';
+import { createPayment, paymentRow, storedEvent, type CreatedPayment } from '../../helpers/webhook-payments';
+
+type Succeeded = CreatedPayment & { chargeId: string };
+
+/**
+ * A refund Stripe cannot have made for a payment (more than was charged, or in another currency) is
+ * never stored as one of its refunds: it would overstate what was refunded to the customer.
+ */
+describe('refund events that cannot belong to the payment (real Stripe SDK against a fake Stripe)', () => {
+  let stripe: FakeStripe;
+  let app: Express;
+  let container: Container;
+  let token: string;
+
+  before(async () => {
+    stripe = await withFakeStripe();
+    ({ app, container } = buildTestApp({ fakeStripe: stripe }));
+  });
+  after(() => stripe.stop());
+  beforeEach(() => {
+    token = tokenFor(newUserId());
+  });
+
+  async function succeededPayment(): Promise<Succeeded> {
+    const payment = await createPayment(app, token, { payment_method: 'pm_card_visa' });
+    expect(payment.status).to.equal('succeeded');
+    return { ...payment, chargeId: String(stripe.intents.get(payment.provider_payment_id)!.latest_charge) };
+  }
+
+  async function deliverAndDrain(event: StripeEvent) {
+    const res = await deliver(app, event);
+    expect(res.status, res.text).to.equal(200);
+    await container.webhooks.worker.drain();
+  }
+
+  const refundRows = (paymentId: string) => rows<{ amount: string }>('SELECT amount FROM refunds WHERE payment_id = :id', { id: paymentId });
+
+  it('when a signed refund.created for the payment’s own intent is larger than the payment, then it is stored as ignored (invalid_amount) and no refund row is written', async () => {
+    const payment = await succeededPayment();
+    const event = refundEvent('refund.created', { intentId: payment.provider_payment_id, chargeId: payment.chargeId, amount: 999_999, paymentId: payment.id });
+
+    await deliverAndDrain(event);
+
+    expect(await storedEvent(event.id)).to.include({ state: 'ignored', outcome: 'invalid_amount', payment_id: payment.id });
+    expect(await refundRows(payment.id)).to.deep.equal([]);
+    expect(await paymentRow(payment.id)).to.include({ status: 'succeeded', amount_refunded: '0' });
+  });
+
+  it('when a signed refund.created for the payment’s own intent is in another currency, then it is stored as ignored (currency_mismatch) and no refund row is written', async () => {
+    const payment = await succeededPayment();
+    const event = refundEvent('refund.created', {
+      intentId: payment.provider_payment_id,
+      chargeId: payment.chargeId,
+      amount: 500,
+      currency: 'eur',
+      paymentId: payment.id,
+    });
+
+    await deliverAndDrain(event);
+
+    expect(await storedEvent(event.id)).to.include({ state: 'ignored', outcome: 'currency_mismatch', payment_id: payment.id });
+    expect(await refundRows(payment.id)).to.deep.equal([]);
+    expect(await paymentRow(payment.id)).to.include({ status: 'succeeded', amount_refunded: '0' });
+  });
+
+  it('when charge.refunded lists a refund larger than the charge, then that refund is not stored and the refunds add up to amount_refunded', async () => {
+    const payment = await succeededPayment();
+    const huge = refundObject({ intentId: payment.provider_payment_id, chargeId: payment.chargeId, amount: 999_999 });
+    const event = chargeRefundedEvent({
+      intentId: payment.provider_payment_id,
+      chargeId: payment.chargeId,
+      amount: payment.amount,
+      amountRefunded: payment.amount,
+      refunds: [huge],
+      paymentId: payment.id,
+    });
+
+    await deliverAndDrain(event);
+
+    expect(await storedEvent(event.id)).to.include({ state: 'processed', outcome: 'refund_recorded' });
+    expect((await refundRows(payment.id)).map((r) => Number(r.amount))).to.deep.equal([payment.amount]);
+    expect(await rows('SELECT id FROM refunds WHERE provider_refund_id = :id', { id: huge.id })).to.deep.equal([]);
+    expect(await paymentRow(payment.id)).to.include({ status: 'refunded', amount_refunded: String(payment.amount) });
+  });
+
+  it('when a refund.created of the payment’s own intent fits the payment, then it is still recorded (the bound refuses only the impossible)', async () => {
+    const payment = await succeededPayment();
+    const event = refundEvent('refund.created', { intentId: payment.provider_payment_id, chargeId: payment.chargeId, amount: payment.amount, paymentId: payment.id });
+
+    await deliverAndDrain(event);
+
+    expect(await storedEvent(event.id)).to.include({ state: 'processed', outcome: 'refund_recorded' });
+    expect((await refundRows(payment.id)).map((r) => Number(r.amount))).to.deep.equal([payment.amount]);
+  });
+});
