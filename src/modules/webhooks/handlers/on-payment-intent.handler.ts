@@ -15,6 +15,9 @@ export const onPaymentIntent: EventHandler = async (object, ctx) => {
   let payment = await findEventPayment(ctx, { paymentId: paymentIdFromMetadata(object), providerPaymentId: intent.id });
   if (!payment) return ignored('not_ours');
   if (payment.providerPaymentId && payment.providerPaymentId !== intent.id) return ignored('other_intent', payment.id);
+  // The amount is ours to decide (the order's, or the client's): an intent charging another amount or
+  // currency (changed on the account, by the Dashboard or another integration) never settles the payment.
+  if (intent.amount !== payment.amount || intent.currency !== payment.currency) return ignored('amount_mismatch', payment.id);
 
   const reported = statusFromIntent(intent);
   // Compared under the payment's row lock (findEventPayment), so no other event interleaves.
