@@ -37,7 +37,10 @@ export async function connectDatabase(config: Pick<Config, 'database'>): Promise
 export function createSequelize(url: string, options: { poolMax: number; ssl?: boolean }): Sequelize {
   return new Sequelize(url, {
     dialect: 'postgres',
-    logging: (sql) => logger.debug('sql', { sql }),
+    // Checked per statement (LOG_LEVEL is applied after start-up): no log entry is built at all unless debug is on.
+    logging: (sql) => {
+      if (logger.isDebugEnabled()) logger.debug('sql', { sql });
+    },
     pool: { max: options.poolMax, min: 0, acquire: 10_000, idle: 10_000 },
     dialectOptions: {
       ...(options.ssl ? { ssl: { require: true, rejectUnauthorized: true } } : {}),
