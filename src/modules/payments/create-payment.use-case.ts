@@ -1,3 +1,4 @@
+import type { Transaction } from 'sequelize';
 import { withTransaction } from '../../shared/db/database';
 import { AppError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
@@ -40,7 +41,13 @@ export class CreatePaymentUseCase {
     return { payment: await this.attachIntent(payment), created };
   }
 
-  /** Phase 1: the local row and the key's recovery point, committed before any provider call. */
+  /**
+   * Phase 1: the local row, its history row and the key's recovery point, committed before any
+   * provider call: one statement (three rows or none) in a transaction of its own, so START, the
+   * statement and COMMIT (3 round trips instead of 5 to 7). A crash before the commit leaves the key at
+   * `started`, after it at `payment_created`. Without a key, an order's open payment is looked for
+   * first, under the order's lock, in the same transaction.
+   */
   private async recordPayment(
     input: CreatePaymentBody,
     price: Price,
@@ -49,7 +56,29 @@ export class CreatePaymentUseCase {
     customerId: string | null = null,
   ): Promise<CreatePaymentResult> {
     const { sequelize, payments, mover, idempotency } = this.deps;
-    return withTransaction(sequelize, async (t) => {
+    const id = newId('pay');
+    const insert = (t: Transaction) =>
+      payments.insertCreated(
+        {
+          id,
+          userId: actor.userId,
+          orderId: input.order_id ?? null,
+          amount: price.amount,
+          currency: price.currency,
+          description: input.description ?? null,
+          metadata: input.metadata ?? {},
+          provider: this.deps.provider.name,
+          status: 'pending',
+          orderCheck: price.orderCheck,
+          paymentMethod: input.payment_method ?? null,
+          providerCustomerId: customerId,
+          setupFutureUsage: input.setup_future_usage ?? null,
+        },
+        { source: 'api' },
+        idem ? idempotency.checkpointCte(idem, 'payment_created', '(SELECT id FROM p)') : null,
+        t,
+      );
+    const result = await withTransaction(sequelize, async (t) => {
       if (!idem && input.order_id) {
         // Without a key, (user, order) is the natural key: an open payment for it is the answer.
         await payments.lockOrder(actor.userId, input.order_id, t);
@@ -62,33 +91,12 @@ export class CreatePaymentUseCase {
           });
         }
       }
-      const payment = await payments.insert(
-        {
-          id: newId('pay'),
-          userId: actor.userId,
-          orderId: input.order_id ?? null,
-          amount: price.amount,
-          currency: price.currency,
-          description: input.description ?? null,
-          metadata: input.metadata ?? {},
-          provider: this.deps.provider.name,
-          status: 'pending',
-          orderCheck: price.orderCheck,
-        },
-        t,
-      );
-      await mover.recordCreation(payment, { source: 'api' }, t);
-      if (input.payment_method) await payments.update(payment.id, { payment_method: input.payment_method }, t);
-      const setupFutureUsage = input.setup_future_usage ?? null;
-      if (customerId || setupFutureUsage) {
-        await payments.update(payment.id, { provider_customer_id: customerId, setup_future_usage: setupFutureUsage }, t);
-      }
-      if (idem) await idempotency.checkpoint(idem, 'payment_created', payment.id, t);
-      return {
-        payment: { ...payment, paymentMethod: input.payment_method ?? null, providerCustomerId: customerId, setupFutureUsage },
-        created: true,
-      };
+      const payment = await insert(t);
+      t.afterCommit(() => mover.countCreation(payment));
+      return { payment, created: true };
     });
+    if (idem && result.created) idempotency.checkpointed(idem, 'payment_created', result.payment.id);
+    return result;
   }
 
   /** Phases 2 and 3: the provider call (no transaction open), then the result committed. */
