@@ -58,9 +58,18 @@ const redactFormat = winston.format((info) => {
   return info;
 });
 
+/**
+ * Drops an entry whose level is off before any other format runs. winston 3 runs the whole format
+ * chain (timestamp, redaction, JSON) for every entry and only then lets the transport filter by
+ * level, so without this every discarded debug line (one per SQL statement) was still redacted and
+ * serialised. `logger` is read when an entry is logged, by then it exists.
+ */
+const levelGate = winston.format((info) => (logger.isLevelEnabled(info.level) ? info : false));
+
 export const logger = winston.createLogger({
   level: process.env.LOG_LEVEL ?? 'info',
   format: winston.format.combine(
+    levelGate(),
     winston.format.timestamp(),
     winston.format.errors({ stack: true }),
     redactFormat(),

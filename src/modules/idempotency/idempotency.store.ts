@@ -133,6 +133,26 @@ export class IdempotencyStore {
     };
   }
 
+  /**
+   * The checkpoint of `checkpoint` as a data-modifying CTE, for a caller that writes its resource in
+   * the same statement (one round trip, one commit). `paymentIdSql` is an SQL expression naming the
+   * payment, e.g. `(SELECT id FROM p)` for a sibling CTE `p`; the caller calls `checkpointed` once the
+   * statement has succeeded. Replacement names are prefixed `ck` so they cannot clash with the caller's.
+   */
+  checkpointCte(record: IdempotencyRecord, point: RecoveryPoint, paymentIdSql: string): { sql: string; replacements: Record<string, unknown> } {
+    return {
+      sql: `UPDATE idempotency_keys SET recovery_point = :ckPoint, payment_id = ${paymentIdSql}, resource_id = NULL WHERE id = :ckId`,
+      replacements: { ckPoint: point, ckId: record.id },
+    };
+  }
+
+  /** Records on `record` a checkpoint written by `checkpointCte`'s statement. */
+  checkpointed(record: IdempotencyRecord, point: RecoveryPoint, paymentId: string): void {
+    record.recoveryPoint = point;
+    record.paymentId = paymentId;
+    record.resourceId = null;
+  }
+
   /** Records progress in the same transaction as the work it describes. */
   async checkpoint(
     record: IdempotencyRecord,

@@ -1,3 +1,4 @@
+import type { Transaction } from 'sequelize';
 import { withTransaction } from '../../shared/db/database';
 import { newId } from '../../shared/ids';
 import { ProviderDeclinedError, ProviderRejectedError, type ProviderPaymentIntent } from '../../providers/payment-provider';
@@ -40,7 +41,13 @@ export class CreatePaymentUseCase {
     return { payment: await this.attachIntent(payment), created };
   }
 
-  /** Phase 1: the local row and the key's recovery point, committed before any provider call. */
+  /**
+   * Phase 1: the local row, its history row and the key's recovery point, committed before any
+   * provider call: one statement (three rows or none) in a transaction of its own, so START, the
+   * statement and COMMIT (3 round trips instead of 5 to 7). A crash before the commit leaves the key at
+   * `started`, after it at `payment_created`. With an order, its open payment (or its being paid
+   * already) is looked for first, under the order's lock, in the same transaction.
+   */
   private async recordPayment(
     input: CreatePaymentBody,
     price: Price,
@@ -49,16 +56,11 @@ export class CreatePaymentUseCase {
     customerId: string | null = null,
   ): Promise<CreatePaymentResult> {
     const { sequelize, payments, mover, idempotency } = this.deps;
-    return withTransaction(sequelize, async (t) => {
-      if (input.order_id) {
-        // (user, order) is the natural key with or without an Idempotency-Key: a second key must
-        // not make a second charge for the same order.
-        const open = await claimOrder(payments, actor.userId, input.order_id, price, t);
-        if (open) return { payment: open, created: false };
-      }
-      const payment = await payments.insert(
+    const id = newId('pay');
+    const insert = (t: Transaction) =>
+      payments.insertCreated(
         {
-          id: newId('pay'),
+          id,
           userId: actor.userId,
           orderId: input.order_id ?? null,
           amount: price.amount,
@@ -68,21 +70,27 @@ export class CreatePaymentUseCase {
           provider: this.deps.provider.name,
           status: 'pending',
           orderCheck: price.orderCheck,
+          paymentMethod: input.payment_method ?? null,
+          providerCustomerId: customerId,
+          setupFutureUsage: input.setup_future_usage ?? null,
         },
+        { source: 'api' },
+        idem ? idempotency.checkpointCte(idem, 'payment_created', '(SELECT id FROM p)') : null,
         t,
       );
-      await mover.recordCreation(payment, { source: 'api' }, t);
-      if (input.payment_method) await payments.update(payment.id, { payment_method: input.payment_method }, t);
-      const setupFutureUsage = input.setup_future_usage ?? null;
-      if (customerId || setupFutureUsage) {
-        await payments.update(payment.id, { provider_customer_id: customerId, setup_future_usage: setupFutureUsage }, t);
+    const result = await withTransaction(sequelize, async (t) => {
+      if (input.order_id) {
+        // (user, order) is the natural key with or without an Idempotency-Key: a second key must
+        // not make a second charge for the same order.
+        const open = await claimOrder(payments, actor.userId, input.order_id, price, t);
+        if (open) return { payment: open, created: false };
       }
-      if (idem) await idempotency.checkpoint(idem, 'payment_created', payment.id, t);
-      return {
-        payment: { ...payment, paymentMethod: input.payment_method ?? null, providerCustomerId: customerId, setupFutureUsage },
-        created: true,
-      };
+      const payment = await insert(t);
+      t.afterCommit(() => mover.countCreation(payment));
+      return { payment, created: true };
     });
+    if (idem && result.created) idempotency.checkpointed(idem, 'payment_created', result.payment.id);
+    return result;
   }
 
   /** Phases 2 and 3: the provider call (no transaction open), then the result committed. */

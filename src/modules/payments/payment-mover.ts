@@ -57,10 +57,13 @@ export class PaymentMover {
   /** A new payment's first history row: from nothing to its initial status. */
   async recordCreation(payment: Payment, ctx: MoveContext, t: Transaction): Promise<void> {
     await this.payments.insertMove(payment.id, { from: null, to: payment.status, source: ctx.source, eventId: ctx.eventId }, t);
-    t.afterCommit(() => {
-      this.metrics?.paymentsCreated.inc({ currency: payment.currency });
-      this.metrics?.paymentAmount.inc({ currency: payment.currency, status: payment.status }, payment.amount);
-    });
+    t.afterCommit(() => this.countCreation(payment));
+  }
+
+  /** Business metrics of a committed creation (call only once the payment row is committed). */
+  countCreation(payment: Payment): void {
+    this.metrics?.paymentsCreated.inc({ currency: payment.currency });
+    this.metrics?.paymentAmount.inc({ currency: payment.currency, status: payment.status }, payment.amount);
   }
 
   /**

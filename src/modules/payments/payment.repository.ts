@@ -72,6 +72,45 @@ export class PaymentRepository {
     return toPayment(row);
   }
 
+  /**
+   * Phase 1 of a create in one statement (one round trip; autocommit unless `t` is given): the payment
+   * row (with its payment method, customer and future-usage choice), its first history row, and, when
+   * `also` is given, another data-modifying CTE written atomically with them (the idempotency key's
+   * recovery point; it may name the new payment as `(SELECT id FROM p)`). A foreign key from `also`'s
+   * row to the payment is checked at the end of the statement, when the payment row exists.
+   */
+  async insertCreated(
+    p: NewPayment & { paymentMethod: string | null; providerCustomerId: string | null; setupFutureUsage: Payment['setupFutureUsage'] },
+    move: { source: MoveSource },
+    also: { sql: string; replacements: Record<string, unknown> } | null,
+    t?: Transaction,
+  ): Promise<Payment> {
+    const [row] = await this.sql.returning<PaymentRow>(
+      `WITH p AS (
+         INSERT INTO payments (id, user_id, order_id, amount, currency, description, metadata, provider, status,
+                               order_amount, order_currency, order_checked_at, payment_method, provider_customer_id, setup_future_usage)
+         VALUES (:id, :userId, :orderId, :amount, :currency, :description, CAST(:metadata AS jsonb), :provider, :status,
+                 :orderAmount, :orderCurrency, :orderCheckedAt, :paymentMethod, :providerCustomerId, :setupFutureUsage)
+         RETURNING *),
+       h AS (
+         INSERT INTO payment_status_history (payment_id, from_status, to_status, source, event_id)
+         SELECT id, NULL, status, :moveSource, NULL FROM p)
+       ${also ? `, k AS (${also.sql})` : ''}
+       SELECT * FROM p`,
+      {
+        ...also?.replacements,
+        ...p,
+        metadata: json(p.metadata),
+        orderAmount: p.orderCheck?.amount ?? null,
+        orderCurrency: p.orderCheck?.currency ?? null,
+        orderCheckedAt: p.orderCheck?.checkedAt ?? null,
+        moveSource: move.source,
+      },
+      t,
+    );
+    return toPayment(row);
+  }
+
   async findById(id: string, t?: Transaction, options: { lock?: boolean } = {}): Promise<Payment | null> {
     const row = await this.sql.one<PaymentRow>(
       `SELECT * FROM payments WHERE id = :id ${options.lock ? 'FOR UPDATE' : ''}`,

@@ -1,3 +1,4 @@
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt, { type Algorithm, type GetPublicKeyOrSecret, type JwtPayload } from 'jsonwebtoken';
 import { JwksClient } from 'jwks-rsa';
 import type { Config } from '../config';
@@ -17,7 +18,7 @@ const MAX_SUBJECT_LENGTH = 255;
  * JWT_PUBLIC_KEY or JWT_JWKS_URL. `alg: none` and every other algorithm are refused, and `exp` is required.
  */
 export class JwtVerifier {
-  private readonly key: string | GetPublicKeyOrSecret;
+  private readonly key: KeyObject | GetPublicKeyOrSecret;
   private readonly algorithms: Algorithm[];
 
   constructor(private readonly jwtConfig: Config['jwt']) {
@@ -31,10 +32,13 @@ export class JwtVerifier {
       };
       this.algorithms = ASYMMETRIC;
     } else if (jwtConfig.publicKey) {
-      this.key = jwtConfig.publicKey;
+      // Built once: given a string, jsonwebtoken parses it into a KeyObject on every verify.
+      this.key = createPublicKey(jwtConfig.publicKey);
       this.algorithms = ASYMMETRIC;
     } else if (jwtConfig.secret) {
-      this.key = jwtConfig.secret;
+      // Built once: given a string, jsonwebtoken first tries (and fails) to parse it as a public key,
+      // then builds a secret key, on every verify.
+      this.key = createSecretKey(Buffer.from(jwtConfig.secret, 'utf8'));
       this.algorithms = ['HS256'];
     } else {
       throw new Error('No JWT key configured');

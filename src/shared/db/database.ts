@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Sequelize, Transaction } from 'sequelize';
+import { Sequelize, type Transaction } from 'sequelize';
 import type { Config } from '../config';
 import { logger } from '../logger';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
@@ -37,7 +37,10 @@ export async function connectDatabase(config: Pick<Config, 'database'>): Promise
 export function createSequelize(url: string, options: { poolMax: number; ssl?: boolean }): Sequelize {
   return new Sequelize(url, {
     dialect: 'postgres',
-    logging: (sql) => logger.debug('sql', { sql }),
+    // Checked per statement (LOG_LEVEL is applied after start-up): no log entry is built at all unless debug is on.
+    logging: (sql) => {
+      if (logger.isDebugEnabled()) logger.debug('sql', { sql });
+    },
     pool: { max: options.poolMax, min: 0, acquire: 10_000, idle: 10_000 },
     dialectOptions: {
       ...(options.ssl ? { ssl: { require: true, rejectUnauthorized: true } } : {}),
@@ -46,10 +49,26 @@ export function createSequelize(url: string, options: { poolMax: number; ssl?: b
       connectionTimeoutMillis: 5_000,
     },
     define: { underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: 'updated_at' },
+    hooks: {
+      // READ COMMITTED is set once per connection as the session default, so a transaction needs no
+      // `SET TRANSACTION ISOLATION LEVEL` round trip of its own (Sequelize sends it separately after
+      // `START TRANSACTION` whenever `isolationLevel` is passed). Setting it here rather than trusting
+      // PostgreSQL's default keeps the level the code relies on even if the database's
+      // `default_transaction_isolation` was changed (PostgreSQL docs, "SET TRANSACTION").
+      afterConnect: async (connection: unknown) => {
+        await (connection as { query(sql: string): Promise<unknown> }).query(SESSION_ISOLATION);
+      },
+    },
   });
 }
 
-/** Runs `fn` in a READ COMMITTED transaction that commits when it resolves and rolls back when it throws. */
+const SESSION_ISOLATION = 'SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED';
+
+/**
+ * Runs `fn` in a READ COMMITTED transaction that commits when it resolves and rolls back when it throws.
+ * The level is each pooled connection's session default (see `createSequelize`), so the transaction
+ * costs `START TRANSACTION` and `COMMIT` only: no per-transaction `SET TRANSACTION` round trip.
+ */
 export function withTransaction<T>(sequelize: Sequelize, fn: (t: Transaction) => Promise<T>): Promise<T> {
-  return sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, fn);
+  return sequelize.transaction(fn);
 }

@@ -8,6 +8,8 @@ morgan.token('request-id', (req) => (req as unknown as { id?: string }).id ?? '-
 /** morgan's access line, written through winston (so it is JSON, carries the request id, and is redacted). */
 export const accessLog: RequestHandler = morgan(':method :url :status :res[content-length] :response-time ms', {
   stream: { write: (line: string) => logger.info(line.trim(), { type: 'access' }) },
+  // Not even formatted when `info` is off (LOG_LEVEL=warn or error).
+  skip: () => !logger.isInfoEnabled(),
 });
 
 /** Latency histogram by route template (never the raw URL, which would explode label cardinality). */
