@@ -430,7 +430,7 @@
   async function start() {
     state.config = await fetch('/checkout/config.json').then((r) => r.json());
     const stripeMode = state.config.provider === 'stripe';
-    $('provider-name').textContent = stripeMode ? 'Stripe' : 'the mock provider (Stripe test mode, in process)';
+    $('provider-name').textContent = stripeMode ? 'Stripe' : 'the mock provider (Stripe test mode, inside this service)';
     $('mock-card-field').hidden = stripeMode;
     $('order-id').value = `ord_${crypto.randomUUID().slice(0, 8)}`;
     for (const id of ['amount', 'currency']) $(id).addEventListener('input', showTotal);
