@@ -1,7 +1,7 @@
-import { RateLimiterMemory, RateLimiterQueue } from 'rate-limiter-flexible';
 import { QueryTypes } from 'sequelize';
 import type { Container } from '../container';
 import { logger } from '../shared/logger';
+import { providerPacer } from '../shared/provider-pacer';
 
 /** What one reconcile run found; every changed thing is also logged and counted in `reconcile_drift_total{kind}`. */
 export interface ReconcileReport {
@@ -70,18 +70,14 @@ async function countExpiredWebhookLeases(c: ReconcileDeps): Promise<number> {
 const throttles = new WeakMap<object, () => Promise<void>>();
 
 /**
- * One token per 1/RECONCILE_MAX_PROVIDER_RPS seconds, shared by every reconcile call of this process
- * (rate-limiter-flexible's queue waits for the next token instead of refusing). Calls are spaced
- * evenly rather than in bursts, so no second ever holds more than the limit. Runs are once per
+ * One token per 1/RECONCILE_MAX_PROVIDER_RPS seconds (see providerPacer), shared by every reconcile
+ * call of this process, so no second ever holds more than the limit. Runs are once per
  * cluster (job lock), so this is the service's reconcile rate; requests serving clients are not counted.
  */
 function providerThrottle(c: ReconcileDeps): () => Promise<void> {
   let throttle = throttles.get(c.payments);
   if (!throttle) {
-    const queue = new RateLimiterQueue(new RateLimiterMemory({ points: 1, duration: 1 / c.config.reconcile.maxProviderRps }));
-    throttle = async () => {
-      await queue.removeTokens(1);
-    };
+    throttle = providerPacer(c.config.reconcile.maxProviderRps);
     throttles.set(c.payments, throttle);
   }
   return throttle;

@@ -1,8 +1,11 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import type { Express } from 'express';
+import type { Container } from '../../src/container';
 import { bearer } from './auth';
 import { rows } from './database';
+import type { FakeStripe } from './fake-stripe';
+import { deliver } from './stripe-events';
 
 /** The payment fields a webhook test attaches events to. */
 export interface CreatedPayment {
@@ -17,6 +20,23 @@ export async function createPayment(app: Express, token: string, body: Record<st
   const res = await request(app).post('/v1/payments').set(bearer(token)).send({ amount: 2000, currency: 'usd', ...body });
   expect(res.status, res.text).to.equal(201);
   return res.body as CreatedPayment;
+}
+
+/** A payment that succeeded at the fake Stripe (confirmed with pm_card_visa), and its charge id. */
+export type SucceededPayment = CreatedPayment & { chargeId: string };
+
+/** Creates a payment confirmed at once with pm_card_visa, checks it succeeded, and reads its charge id off the fake Stripe. */
+export async function succeededPayment(app: Express, token: string, stripe: FakeStripe): Promise<SucceededPayment> {
+  const payment = await createPayment(app, token, { payment_method: 'pm_card_visa' });
+  expect(payment.status).to.equal('succeeded');
+  return { ...payment, chargeId: String(stripe.intents.get(payment.provider_payment_id)!.latest_charge) };
+}
+
+/** Delivers one signed event (200 expected) and lets the webhook worker apply everything due. */
+export async function deliverAndDrain(target: { app: Express; container: Container }, event: object): Promise<void> {
+  const res = await deliver(target.app, event);
+  expect(res.status, res.text).to.equal(200);
+  await target.container.webhooks.worker.drain();
 }
 
 /** A stored webhook event's columns, as the database has them. */

@@ -248,21 +248,6 @@ export class PaymentRepository {
     }));
   }
 
-  /**
-   * Open payments nobody has touched for `idleSeconds`: candidates for the reconcile job (a missed
-   * webhook, or a create whose provider call never got an answer).
-   */
-  async findStaleOpen(idleSeconds: number, limit: number): Promise<Payment[]> {
-    const rows = await this.sql.many<PaymentRow>(
-      `SELECT * FROM payments
-        WHERE status IN ('pending', 'requires_action', 'processing')
-          AND updated_at < now() - make_interval(secs => :idleSeconds)
-        ORDER BY updated_at LIMIT :limit`,
-      { idleSeconds, limit },
-    );
-    return rows.map(toPayment);
-  }
-
   /** Keyset pagination: rows strictly after the cursor row in the chosen order, `limit + 1` to know `has_more`. */
   async list(filters: ListFilters): Promise<{ data: Payment[]; hasMore: boolean }> {
     const column = filters.sort.replace('-', '') as 'created_at' | 'amount';

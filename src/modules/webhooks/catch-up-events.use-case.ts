@@ -2,6 +2,7 @@ import type { PaymentProvider } from '../../providers/payment-provider';
 import { AppError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
+import { providerPacer } from '../../shared/provider-pacer';
 import type { EventScanRepository } from './event-scan.repository';
 import type { IngestWebhookUseCase } from './ingest-webhook.use-case';
 
@@ -60,9 +61,12 @@ export interface CatchUpResult {
  * A provider failure fails the run (nothing stored, the mark stays); the next run lists again.
  */
 export class CatchUpEventsUseCase {
-  private lastRequestAt = 0;
+  /** Keeps GET /v1/events under `requestsPerSecond` (Stripe allows 25 requests/s in test mode, 100 live). */
+  private readonly pace: () => Promise<void>;
 
-  constructor(private readonly deps: CatchUpDeps) {}
+  constructor(private readonly deps: CatchUpDeps) {
+    this.pace = providerPacer(deps.requestsPerSecond);
+  }
 
   async execute(): Promise<CatchUpResult> {
     const { provider, scans } = this.deps;
@@ -125,14 +129,5 @@ export class CatchUpEventsUseCase {
     if (complete) await scans.markScanned(provider.name, startedAt);
     if (result.stored > 0 || !complete) logger.info('catch-up: stored provider events the webhook missed', { ...result });
     return result;
-  }
-
-  /** Keeps GET /v1/events under `requestsPerSecond` (Stripe allows 25 requests/s in test mode, 100 live). */
-  private async pace(): Promise<void> {
-    if (this.deps.requestsPerSecond <= 0) return;
-    const gap = 1000 / this.deps.requestsPerSecond;
-    const wait = this.lastRequestAt + gap - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    this.lastRequestAt = Date.now();
   }
 }

@@ -4,11 +4,11 @@ import type { Container } from '../../../src/container';
 import { newUserId, tokenFor } from '../../helpers/auth';
 import { rows } from '../../helpers/database';
 import type { FakeStripe } from '../../helpers/fake-stripe';
-import { chargeRefundedEvent, deliver, disputeEvent, refundEvent, stripeId, type StripeEvent } from '../../helpers/stripe-events';
+import { chargeRefundedEvent, disputeEvent, refundEvent, stripeId, type StripeEvent } from '../../helpers/stripe-events';
 import { buildTestApp, withFakeStripe } from '../../helpers/test-app';
-import { createPayment, historyOf, outboxTypes, paymentRow, storedEvent, type CreatedPayment } from '../../helpers/webhook-payments';
+import { historyOf, outboxTypes, paymentRow, storedEvent, deliverAndDrain, succeededPayment, type SucceededPayment } from '../../helpers/webhook-payments';
 
-type Succeeded = CreatedPayment & { chargeId: string };
+type Succeeded = SucceededPayment;
 
 /**
  * Every charge, refund and dispute event type we handle, made for `payment`'s id but about `intentId`
@@ -49,25 +49,13 @@ describe('charge, refund and dispute events must be about the payment they name 
     token = tokenFor(newUserId());
   });
 
-  async function succeededPayment(): Promise<Succeeded> {
-    const payment = await createPayment(app, token, { payment_method: 'pm_card_visa' });
-    expect(payment.status).to.equal('succeeded');
-    return { ...payment, chargeId: String(stripe.intents.get(payment.provider_payment_id)!.latest_charge) };
-  }
-
-  async function deliverAndDrain(event: StripeEvent) {
-    const res = await deliver(app, event);
-    expect(res.status, res.text).to.equal(200);
-    await container.webhooks.worker.drain();
-  }
-
   for (const [type, make] of EVENTS) {
     it(`when a signed ${type} names our payment in metadata.payment_id but its PaymentIntent is another (e.g. a connected account's), then it is stored as ignored (other_intent) and the payment is untouched`, async () => {
-      const payment = await succeededPayment();
+      const payment = await succeededPayment(app, token, stripe);
       const before = await paymentRow(payment.id);
       const event = make(payment, stripeId('pi'), stripeId('ch'));
 
-      await deliverAndDrain(event);
+      await deliverAndDrain({ app, container }, event);
 
       expect(await storedEvent(event.id)).to.include({ state: 'ignored', outcome: 'other_intent', payment_id: payment.id });
       expect(await paymentRow(payment.id)).to.include({
@@ -84,7 +72,7 @@ describe('charge, refund and dispute events must be about the payment they name 
   }
 
   it('when the same events carry the payment’s own PaymentIntent, then they are applied (the check refuses only what is not ours)', async () => {
-    const payment = await succeededPayment();
+    const payment = await succeededPayment(app, token, stripe);
     const refund = refundEvent('refund.created', { intentId: payment.provider_payment_id, chargeId: payment.chargeId, amount: 500, paymentId: payment.id });
     const dispute = disputeEvent('charge.dispute.created', {
       disputeId: stripeId('dp'),
@@ -95,8 +83,8 @@ describe('charge, refund and dispute events must be about the payment they name 
     });
     dispute.data.object.metadata = { payment_id: payment.id };
 
-    await deliverAndDrain(refund);
-    await deliverAndDrain(dispute);
+    await deliverAndDrain({ app, container }, refund);
+    await deliverAndDrain({ app, container }, dispute);
 
     expect(await storedEvent(refund.id)).to.include({ state: 'processed', outcome: 'refund_recorded' });
     expect(await storedEvent(dispute.id)).to.include({ state: 'processed', outcome: 'dispute_opened' });
@@ -104,11 +92,11 @@ describe('charge, refund and dispute events must be about the payment they name 
   });
 
   it('when a refund event names a payment whose intent id is not committed yet, then it waits (retrying) instead of being matched on metadata alone', async () => {
-    const payment = await succeededPayment();
+    const payment = await succeededPayment(app, token, stripe);
     await rows(`UPDATE payments SET provider_payment_id = NULL WHERE id = :id`, { id: payment.id });
     const event = refundEvent('refund.created', { intentId: payment.provider_payment_id, chargeId: payment.chargeId, amount: 500, paymentId: payment.id });
 
-    await deliverAndDrain(event);
+    await deliverAndDrain({ app, container }, event);
 
     expect(await storedEvent(event.id)).to.include({ state: 'retrying', attempts: 1 });
     expect(await rows('SELECT id FROM refunds WHERE payment_id = :id', { id: payment.id })).to.deep.equal([]);

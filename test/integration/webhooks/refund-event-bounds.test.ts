@@ -4,11 +4,9 @@ import type { Container } from '../../../src/container';
 import { newUserId, tokenFor } from '../../helpers/auth';
 import { rows } from '../../helpers/database';
 import type { FakeStripe } from '../../helpers/fake-stripe';
-import { chargeRefundedEvent, deliver, refundEvent, refundObject, type StripeEvent } from '../../helpers/stripe-events';
+import { chargeRefundedEvent, refundEvent, refundObject } from '../../helpers/stripe-events';
 import { buildTestApp, withFakeStripe } from '../../helpers/test-app';
-import { createPayment, paymentRow, storedEvent, type CreatedPayment } from '../../helpers/webhook-payments';
-
-type Succeeded = CreatedPayment & { chargeId: string };
+import { paymentRow, storedEvent, deliverAndDrain, succeededPayment } from '../../helpers/webhook-payments';
 
 /**
  * A refund Stripe cannot have made for a payment (more than was charged, or in another currency) is
@@ -29,25 +27,13 @@ describe('refund events that cannot belong to the payment (real Stripe SDK again
     token = tokenFor(newUserId());
   });
 
-  async function succeededPayment(): Promise<Succeeded> {
-    const payment = await createPayment(app, token, { payment_method: 'pm_card_visa' });
-    expect(payment.status).to.equal('succeeded');
-    return { ...payment, chargeId: String(stripe.intents.get(payment.provider_payment_id)!.latest_charge) };
-  }
-
-  async function deliverAndDrain(event: StripeEvent) {
-    const res = await deliver(app, event);
-    expect(res.status, res.text).to.equal(200);
-    await container.webhooks.worker.drain();
-  }
-
   const refundRows = (paymentId: string) => rows<{ amount: string }>('SELECT amount FROM refunds WHERE payment_id = :id', { id: paymentId });
 
   it('when a signed refund.created for the payment’s own intent is larger than the payment, then it is stored as ignored (invalid_amount) and no refund row is written', async () => {
-    const payment = await succeededPayment();
+    const payment = await succeededPayment(app, token, stripe);
     const event = refundEvent('refund.created', { intentId: payment.provider_payment_id, chargeId: payment.chargeId, amount: 999_999, paymentId: payment.id });
 
-    await deliverAndDrain(event);
+    await deliverAndDrain({ app, container }, event);
 
     expect(await storedEvent(event.id)).to.include({ state: 'ignored', outcome: 'invalid_amount', payment_id: payment.id });
     expect(await refundRows(payment.id)).to.deep.equal([]);
@@ -55,7 +41,7 @@ describe('refund events that cannot belong to the payment (real Stripe SDK again
   });
 
   it('when a signed refund.created for the payment’s own intent is in another currency, then it is stored as ignored (currency_mismatch) and no refund row is written', async () => {
-    const payment = await succeededPayment();
+    const payment = await succeededPayment(app, token, stripe);
     const event = refundEvent('refund.created', {
       intentId: payment.provider_payment_id,
       chargeId: payment.chargeId,
@@ -64,7 +50,7 @@ describe('refund events that cannot belong to the payment (real Stripe SDK again
       paymentId: payment.id,
     });
 
-    await deliverAndDrain(event);
+    await deliverAndDrain({ app, container }, event);
 
     expect(await storedEvent(event.id)).to.include({ state: 'ignored', outcome: 'currency_mismatch', payment_id: payment.id });
     expect(await refundRows(payment.id)).to.deep.equal([]);
@@ -72,7 +58,7 @@ describe('refund events that cannot belong to the payment (real Stripe SDK again
   });
 
   it('when charge.refunded lists a refund larger than the charge, then that refund is not stored and the refunds add up to amount_refunded', async () => {
-    const payment = await succeededPayment();
+    const payment = await succeededPayment(app, token, stripe);
     const huge = refundObject({ intentId: payment.provider_payment_id, chargeId: payment.chargeId, amount: 999_999 });
     const event = chargeRefundedEvent({
       intentId: payment.provider_payment_id,
@@ -83,7 +69,7 @@ describe('refund events that cannot belong to the payment (real Stripe SDK again
       paymentId: payment.id,
     });
 
-    await deliverAndDrain(event);
+    await deliverAndDrain({ app, container }, event);
 
     expect(await storedEvent(event.id)).to.include({ state: 'processed', outcome: 'refund_recorded' });
     expect((await refundRows(payment.id)).map((r) => Number(r.amount))).to.deep.equal([payment.amount]);
@@ -92,10 +78,10 @@ describe('refund events that cannot belong to the payment (real Stripe SDK again
   });
 
   it('when a refund.created of the payment’s own intent fits the payment, then it is still recorded (the bound refuses only the impossible)', async () => {
-    const payment = await succeededPayment();
+    const payment = await succeededPayment(app, token, stripe);
     const event = refundEvent('refund.created', { intentId: payment.provider_payment_id, chargeId: payment.chargeId, amount: payment.amount, paymentId: payment.id });
 
-    await deliverAndDrain(event);
+    await deliverAndDrain({ app, container }, event);
 
     expect(await storedEvent(event.id)).to.include({ state: 'processed', outcome: 'refund_recorded' });
     expect((await refundRows(payment.id)).map((r) => Number(r.amount))).to.deep.equal([payment.amount]);
