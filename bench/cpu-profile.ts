@@ -2,7 +2,7 @@
  * Where the service's CPU time goes under load: runs it with `--cpu-prof` on a fresh PostgreSQL
  * database, drives one path with autocannon, stops it (the profile is written at exit) and sums the
  * profile's self time by package / source folder, plus the top functions.
- *   npx tsx bench/cpu-profile.ts [--path create|webhook] [--duration 10] [--connections 64] [--keep]
+ *   npx tsx bench/cpu-profile.ts [--path create|webhook] [--duration 10] [--connections 64] [--db postgres|embedded] [--keep]
  * `(idle)` is time the event loop waited (on PostgreSQL, on the pool, on nothing to do); `--keep`
  * leaves the .cpuprofile (open it in Chrome DevTools) and prints its path.
  */
@@ -118,13 +118,16 @@ async function main(): Promise<void> {
   const connections = Number(option('connections', '64'));
   const keep = process.argv.includes('--keep');
   const profileDir = mkdtempSync(path.join(os.tmpdir(), 'payments-cpuprof-'));
-  const database = await freshDatabase(process.env.DATABASE_URL ?? DEFAULT_POSTGRES_URL);
+  const embedded = option('db', 'postgres') === 'embedded';
+  if (embedded && which === 'webhook') throw new Error('--db embedded profiles --path create only');
+  // Embedded: the service's own PGlite (in a temp DATA_DIR), whose WASM engine runs on the same thread.
+  const database = embedded ? null : await freshDatabase(process.env.DATABASE_URL ?? DEFAULT_POSTGRES_URL);
   const jwtSecret = randomBytes(32).toString('hex');
   const token = signDevToken(jwtSecret, { sub: `bench_${randomBytes(6).toString('hex')}`, role: 'customer' }, 3600);
   let service: ServiceProcess | undefined;
   try {
     service = await startService({
-      databaseUrl: database.url,
+      databaseUrl: database?.url,
       jwtSecret,
       env: { STRIPE_WEBHOOK_SECRET: SECRET },
       nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
@@ -144,7 +147,7 @@ async function main(): Promise<void> {
       );
     let result = await create(which === 'create' ? duration : 3);
     if (which === 'webhook') {
-      const db = new Client({ connectionString: database.url });
+      const db = new Client({ connectionString: database!.url });
       await db.connect();
       const { rows } = await db.query<{ id: string; provider_payment_id: string }>(`SELECT id, provider_payment_id FROM payments WHERE provider_payment_id IS NOT NULL LIMIT 1000`);
       await db.end();
@@ -178,7 +181,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\nservice output, last lines:\n${service.output().slice(-8).map((l) => `  ${l.slice(0, 300)}`).join('\n')}\n`);
   } finally {
     await service?.stop();
-    await database.drop();
+    await database?.drop();
   }
   // One profile per thread (tsx's loader thread too): the service's main thread is the biggest.
   const files = readdirSync(profileDir).map((f) => path.join(profileDir, f));
