@@ -144,6 +144,49 @@ export interface ProviderEventPage {
   hasMore: boolean;
 }
 
+/** The secrets and the age limit a webhook delivery's signature is checked against. */
+export interface WebhookVerification {
+  /** Every signing secret in use; one verifying is enough (a secret can be rolled). */
+  secrets: string[];
+  /** A signature older than this many seconds is refused (replays). */
+  toleranceSeconds: number;
+}
+
+/**
+ * A provider event read into the shape the webhooks module stores and routes by, whatever the
+ * provider's envelope looks like. A thin event (a notification without a snapshot) has
+ * `object: null` and names what it is about in `relatedObjectId`.
+ */
+export interface ProviderWebhookEvent {
+  id: string;
+  type: string;
+  /** When the provider made the event, unix seconds (now when it does not say). */
+  created: number;
+  apiVersion: string | null;
+  livemode: boolean;
+  /** The connected account the event is of; null for the platform account. */
+  account: string | null;
+  /** The snapshot of the object the event is about (Stripe's `data.object`); null for a thin event. */
+  object: (Record<string, unknown> & { id: string; object: string }) | null;
+  relatedObjectId: string | null;
+  /** The event as the provider sent it, as text (stored as the raw payload). */
+  payload: string;
+}
+
+/**
+ * A delivery refused before anything is stored, with the API's error code: `signature_invalid` (no
+ * secret verifies it), `invalid_json` (signed, but not JSON), `event_invalid` (JSON, but no event).
+ */
+export class WebhookEventError extends Error {
+  constructor(
+    readonly code: 'signature_invalid' | 'invalid_json' | 'event_invalid',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WebhookEventError';
+  }
+}
+
 export interface PaymentProvider {
   readonly name: 'stripe' | 'mock';
   createPaymentIntent(input: CreateIntentInput, options: CallOptions): Promise<ProviderPaymentIntent>;
@@ -164,6 +207,18 @@ export interface PaymentProvider {
   listEvents(options?: ListEventsOptions): Promise<ProviderEventPage>;
   /** True when the provider answers; used by /ready. */
   ping(): Promise<boolean>;
+  /**
+   * Verifies a webhook delivery's signature over its raw bytes, then reads it into a
+   * ProviderWebhookEvent. Three checks, in this order, so a good signature is never reported as a
+   * bad one because of what the body says. @throws WebhookEventError
+   */
+  verifyWebhookEvent(rawBody: Buffer, signatureHeader: string | undefined, verification: WebhookVerification): ProviderWebhookEvent;
+  /** Reads an event fetched from `listEvents` (trusted: no signature) the same way. @throws WebhookEventError `event_invalid` */
+  readEvent(event: Record<string, unknown>): ProviderWebhookEvent;
+  /** The signature header for `payload`, made as the provider signs its deliveries (the mock's and the simulator's events). */
+  signWebhookPayload(payload: string, secret: string): string;
+  /** The PaymentIntent in an event's snapshot object, in the provider-neutral shape. */
+  intentFromEvent(object: Record<string, unknown>): ProviderPaymentIntent;
 }
 
 /** The card was declined: a final answer, the intent carries the error. */

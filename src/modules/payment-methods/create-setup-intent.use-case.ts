@@ -3,7 +3,7 @@ import type { PaymentProvider, ProviderSetupIntent } from '../../providers/payme
 import type { Principal } from '../../shared/auth/jwt-verifier';
 import type { Metrics } from '../../shared/metrics';
 import type { IdempotencyRecord } from '../idempotency';
-import { callProvider } from '../payments';
+import { callProvider } from '../../shared/provider-call';
 import { providerError } from './payment-method.errors';
 import type { UserCustomers } from './user-customers';
 

@@ -1,7 +1,7 @@
 import type { PaymentProvider } from '../../providers/payment-provider';
 import type { Principal } from '../../shared/auth/jwt-verifier';
 import type { Metrics } from '../../shared/metrics';
-import { callProvider } from '../payments';
+import { callProvider } from '../../shared/provider-call';
 import { isMissingAtProvider, paymentMethodNotFound, providerError } from './payment-method.errors';
 import { PAYMENT_METHOD_ID } from './payment-method.schemas';
 import type { UserCustomers } from './user-customers';

@@ -2,7 +2,7 @@ import type { PaymentProvider, ProviderPaymentMethod } from '../../providers/pay
 import type { Principal } from '../../shared/auth/jwt-verifier';
 import { AppError } from '../../shared/errors';
 import type { Metrics } from '../../shared/metrics';
-import { callProvider } from '../payments';
+import { callProvider } from '../../shared/provider-call';
 import { isMissingAtProvider, providerError } from './payment-method.errors';
 import type { ListPaymentMethodsQuery } from './payment-method.schemas';
 import type { UserCustomers } from './user-customers';

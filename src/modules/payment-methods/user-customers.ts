@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PaymentProvider } from '../../providers/payment-provider';
 import type { Metrics } from '../../shared/metrics';
-import { callProvider } from '../payments';
+import { callProvider } from '../../shared/provider-call';
 import { providerError } from './payment-method.errors';
 import type { ProviderCustomerRepository } from './provider-customer.repository';
 

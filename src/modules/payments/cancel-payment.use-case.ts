@@ -2,13 +2,12 @@ import { ProviderRejectedError, type ProviderPaymentIntent } from '../../provide
 import type { Principal } from '../../shared/auth/jwt-verifier';
 import { withTransaction } from '../../shared/db/database';
 import type { IdempotencyRecord } from '../idempotency';
-import { applyIntent } from './apply-intent';
 import { findVisiblePayment } from './find-payment';
 import { providerFailure, unexpectedState } from './payment.errors';
 import type { Payment } from './payment.model';
 import { isCancelable } from './payment-status';
 import type { PaymentsDeps } from './payments.deps';
-import { callProvider } from './provider-call';
+import { callProvider } from '../../shared/provider-call';
 import { SyncPaymentUseCase } from './sync-payment.use-case';
 
 /** Cancels an open payment at the provider, then locally. */
@@ -39,8 +38,7 @@ export class CancelPaymentUseCase {
       throw providerFailure(err);
     }
     return withTransaction(this.deps.sequelize, async (t) => {
-      const current = (await this.deps.payments.findById(payment.id, t, { lock: true }))!;
-      const result = await applyIntent(this.deps.mover, current, intent, { source: 'api' }, t);
+      const result = await this.deps.ledger.settleIntent(payment.id, intent, { source: 'api' }, t);
       if (result.outcome === 'refused') throw unexpectedState(result.payment, 'canceled');
       return result.payment;
     });

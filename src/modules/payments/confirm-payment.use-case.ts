@@ -3,13 +3,12 @@ import { ProviderDeclinedError, ProviderRejectedError, type ProviderPaymentInten
 import type { Principal } from '../../shared/auth/jwt-verifier';
 import { withTransaction } from '../../shared/db/database';
 import type { IdempotencyRecord } from '../idempotency';
-import { applyIntent } from './apply-intent';
 import { findVisiblePayment } from './find-payment';
 import { declineError, providerFailure, unexpectedState } from './payment.errors';
 import type { Payment } from './payment.model';
 import { isConfirmable } from './payment-status';
 import type { PaymentsDeps } from './payments.deps';
-import { callProvider } from './provider-call';
+import { callProvider } from '../../shared/provider-call';
 import { recordDeclineWithoutIntent } from './record-decline';
 import { savedCardCustomer } from './payment-customer';
 import { AppError } from '../../shared/errors';
@@ -75,10 +74,7 @@ export class ConfirmPaymentUseCase {
       intent = err.intent;
     }
 
-    const saved = await withTransaction(this.deps.sequelize, async (t) => {
-      const current = (await this.deps.payments.findById(payment.id, t, { lock: true }))!;
-      return (await applyIntent(this.deps.mover, current, intent, { source: 'api' }, t)).payment;
-    });
+    const saved = await withTransaction(this.deps.sequelize, async (t) => (await this.deps.ledger.settleIntent(payment.id, intent, { source: 'api' }, t)).payment);
     if (declined) throw declineError(saved, declined);
     return saved;
   }

@@ -10,7 +10,7 @@ import type { MoveSource } from './payment-status';
 import type { Principal } from '../../shared/auth/jwt-verifier';
 import type { CreatePaymentBody } from './payment.schemas';
 import type { PaymentsDeps } from './payments.deps';
-import { callProvider } from './provider-call';
+import { callProvider } from '../../shared/provider-call';
 import { priceOf, type Price } from './price-from-order';
 import { recordDeclineWithoutIntent } from './record-decline';
 import { customerForPayment } from './payment-customer';

@@ -1,12 +1,11 @@
 export { createPaymentsModule, type PaymentsModule } from './payments.module';
-export { PaymentRepository } from './payment.repository';
-export { PaymentMover, type MoveResult } from './payment-mover';
-export { applyIntent, statusFromIntent } from './apply-intent';
+export { PaymentLedger, type DisputeFacts } from './payment-ledger';
+export type { MoveContext, MoveResult } from './payment-mover';
+export { statusFromIntent } from './apply-intent';
 export { SyncPaymentUseCase } from './sync-payment.use-case';
 export { serializePayment } from './payment.serializer';
 export type { Payment } from './payment.model';
-export { PAYMENT_STATUSES, canMove, type PaymentStatus, type MoveSource } from './payment-status';
+export { PAYMENT_STATUSES, canMove, isBehind, type PaymentStatus, type MoveSource } from './payment-status';
 export * as paymentSchemas from './payment.schemas';
-export { findVisiblePayment } from './find-payment';
+export { findVisiblePayment, type PaymentReads } from './find-payment';
 export { providerFailure, unexpectedState } from './payment.errors';
-export { callProvider } from './provider-call';

@@ -4,7 +4,7 @@ import { notFound } from '../../shared/errors';
 import { providerFailure } from './payment.errors';
 import type { CreatePaymentBody } from './payment.schemas';
 import type { PaymentsDeps } from './payments.deps';
-import { callProvider } from './provider-call';
+import { callProvider } from '../../shared/provider-call';
 
 /**
  * Stripe's test PaymentMethod tokens (`pm_card_visa`, `pm_usBankAccount_success`, ...): fixed names

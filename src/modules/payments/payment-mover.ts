@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Transaction } from 'sequelize';
 import type { Metrics } from '../../shared/metrics';
 import type { OutboxEventType, OutboxRepository } from '../events';
@@ -27,6 +28,29 @@ const EVENT_FOR_STATUS: Partial<Record<PaymentStatus, OutboxEventType>> = {
   refunded: 'payment.refunded',
 };
 
+/** Each column the mover may be given, read from the locked payment (absent: always written). */
+const CURRENT: Partial<Record<keyof PaymentChanges, (p: Payment) => unknown>> = {
+  provider_payment_id: (p) => p.providerPaymentId,
+  client_secret: (p) => p.clientSecret,
+  payment_method: (p) => p.paymentMethod,
+  failure_code: (p) => p.failureCode,
+  failure_message: (p) => p.failureMessage,
+  next_action: (p) => p.nextAction,
+  provider_object: (p) => p.providerObject,
+  amount_refunded: (p) => p.amountRefunded,
+};
+
+/**
+ * True when writing `fields` would change the locked row. JSON columns are compared by value
+ * (jsonb keeps its own key order, so the text of the provider's object and of the row differ).
+ */
+export function changesAnything(payment: Payment, fields: PaymentChanges): boolean {
+  return (Object.keys(fields) as Array<keyof PaymentChanges>).some((column) => {
+    const current = CURRENT[column];
+    return !current || !isDeepStrictEqual(current(payment), fields[column] ?? null);
+  });
+}
+
 /**
  * The only code that changes a payment's status: checks the move table, writes the history row and
  * the outbox event in the caller's transaction. The payment must have been read FOR UPDATE in `t`.
@@ -41,7 +65,9 @@ export class PaymentMover {
   async move(payment: Payment, to: PaymentStatus, ctx: MoveContext, t: Transaction, fields: PaymentChanges = {}): Promise<MoveResult> {
     const repeatable = to === 'partially_refunded';
     if (payment.status === to && !repeatable) {
-      const updated = Object.keys(fields).length > 0 ? await this.payments.update(payment.id, fields, t) : payment;
+      // Repeated news (a second delivery, a sync that finds nothing new) writes nothing: no new row
+      // version of a 1-3 KB provider object, no `updated_at` bump that would read as activity.
+      const updated = changesAnything(payment, fields) ? await this.payments.update(payment.id, fields, t) : payment;
       return { outcome: 'unchanged', payment: updated };
     }
     if (!canMove(payment.status, to)) return { outcome: 'refused', payment };

@@ -208,13 +208,15 @@ export class PaymentRepository {
 
   /**
    * Records `event` (provider `created` in unix seconds, and id) as the last PaymentIntent event
-   * applied to the payment, unless a later one is recorded already. Does not touch `updated_at`:
-   * news that changed nothing is not activity. Call under the payment's row lock.
+   * applied to the payment, unless a later one (or this one) is recorded already. Does not touch
+   * `updated_at`: news that changed nothing is not activity. Call under the payment's row lock.
    */
   async recordAppliedEvent(paymentId: string, event: { id: string; created: number }, t: Transaction): Promise<void> {
     await this.sql.exec(
       `UPDATE payments SET last_event_created = :created, last_event_id = :eventId
-        WHERE id = :paymentId AND (last_event_created IS NULL OR last_event_created <= :created)`,
+        WHERE id = :paymentId
+          AND (last_event_created IS NULL OR last_event_created < :created
+               OR (last_event_created = :created AND last_event_id IS DISTINCT FROM :eventId))`,
       { paymentId, eventId: event.id, created: event.created },
       t,
     );

@@ -3,6 +3,7 @@ import type { PaymentProvider } from '../../providers/payment-provider';
 import type { Metrics } from '../../shared/metrics';
 import type { IdempotencyStore } from '../idempotency';
 import type { OrderLookup } from '../orders';
+import type { PaymentLedger } from './payment-ledger';
 import type { PaymentMover } from './payment-mover';
 import type { PaymentRepository } from './payment.repository';
 
@@ -11,6 +12,7 @@ export interface PaymentsDeps {
   sequelize: Sequelize;
   payments: PaymentRepository;
   mover: PaymentMover;
+  ledger: PaymentLedger;
   provider: PaymentProvider;
   idempotency: IdempotencyStore;
   metrics: Metrics;

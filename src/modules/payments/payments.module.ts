@@ -5,6 +5,7 @@ import type { IdempotencyStore } from '../idempotency';
 import { CancelPaymentUseCase } from './cancel-payment.use-case';
 import { ConfirmPaymentUseCase } from './confirm-payment.use-case';
 import { CreatePaymentUseCase } from './create-payment.use-case';
+import { PaymentLedger } from './payment-ledger';
 import { PaymentMover } from './payment-mover';
 import { PaymentRepository } from './payment.repository';
 import { PaymentsController } from './payments.controller';
@@ -18,21 +19,27 @@ import { SyncPaymentUseCase } from './sync-payment.use-case';
 
 export interface PaymentsModule {
   router: Router;
+  /**
+   * The repository, for this module and for tests; other modules see it only as `PaymentReads`
+   * (read-only) and write through `ledger`.
+   */
   payments: PaymentRepository;
-  mover: PaymentMover;
+  /** The one door for other modules' writes to payments, in their own transaction. */
+  ledger: PaymentLedger;
   sync: SyncPaymentUseCase;
   reconcile: ReconcilePaymentsUseCase;
 }
 
 export function createPaymentsModule(
-  deps: Omit<PaymentsDeps, 'payments' | 'mover'>,
+  deps: Omit<PaymentsDeps, 'payments' | 'mover' | 'ledger'>,
   idempotency: IdempotencyStore,
   outbox: OutboxRepository,
 ): PaymentsModule {
   const sql = new Sql(deps.sequelize);
   const payments = new PaymentRepository(sql);
   const mover = new PaymentMover(payments, outbox, deps.metrics);
-  const full: PaymentsDeps = { ...deps, payments, mover };
+  const ledger = new PaymentLedger(payments, mover, outbox);
+  const full: PaymentsDeps = { ...deps, payments, mover, ledger };
   const create = new CreatePaymentUseCase(full);
   const sync = new SyncPaymentUseCase(full);
   const controller = new PaymentsController({
@@ -44,7 +51,7 @@ export function createPaymentsModule(
   return {
     router: paymentsRouter(controller, idempotency, deps.orders ? orderPricedPaymentSchema : createPaymentSchema),
     payments,
-    mover,
+    ledger,
     sync,
     reconcile: new ReconcilePaymentsUseCase({ queue: new ReconcileQueueRepository(sql), sync, create }),
   };

@@ -7,25 +7,18 @@ import { checkAmount } from '../../shared/money';
 import type { Metrics } from '../../shared/metrics';
 import type { OutboxRepository } from '../events';
 import type { IdempotencyRecord, IdempotencyStore } from '../idempotency';
-import {
-  callProvider,
-  findVisiblePayment,
-  providerFailure,
-  serializePayment,
-  unexpectedState,
-  type Payment,
-  type PaymentMover,
-  type PaymentRepository,
-} from '../payments';
+import { callProvider } from '../../shared/provider-call';
+import { providerFailure, serializePayment, unexpectedState, type Payment, type PaymentLedger, type PaymentReads } from '../payments';
 import { applyRefundTotal } from './apply-refund-total';
 import type { Refund, RefundRepository } from './refund.repository';
 import type { CreateRefundBody } from './refund.schemas';
 
 export interface CreateRefundDeps {
   sequelize: Sequelize;
-  payments: PaymentRepository;
+  /** Reads of payments; every write (and lock) goes through `ledger`. */
+  payments: PaymentReads;
+  ledger: PaymentLedger;
   refunds: RefundRepository;
-  mover: PaymentMover;
   outbox: OutboxRepository;
   provider: PaymentProvider;
   idempotency: IdempotencyStore;
@@ -80,7 +73,7 @@ export class CreateRefundUseCase {
   /** Phase 1: the refund row, committed before the provider call, under the payment's lock. */
   private reserve(paymentId: string, input: CreateRefundBody, actor: Principal, idem?: IdempotencyRecord): Promise<Refund> {
     return withTransaction(this.deps.sequelize, async (t) => {
-      const payment = await findVisiblePayment(this.deps.payments, paymentId, actor, t, { lock: true });
+      const payment = await this.deps.ledger.lockVisible(paymentId, actor, t);
       if (!REFUNDABLE.includes(payment.status) || !payment.providerPaymentId) throw unexpectedState(payment, 'refunded');
       const remaining = payment.amount - (await this.deps.refunds.countedTotal(payment.id, t));
       const amount = input.amount ?? remaining;
@@ -105,9 +98,9 @@ export class CreateRefundUseCase {
   /** Phase 3: the provider's answer and the payment's new totals, in one transaction. */
   private record(refund: Refund, answer: { providerRefundId: string | null; status: Refund['status']; failureReason: string | null }): Promise<Refund> {
     return withTransaction(this.deps.sequelize, async (t) => {
-      const payment: Payment = (await this.deps.payments.findById(refund.paymentId, t, { lock: true }))!;
+      const payment: Payment = (await this.deps.ledger.lock(refund.paymentId, t))!;
       const saved = await this.deps.refunds.recordProviderAnswer(refund.id, answer, t);
-      const updated = await applyRefundTotal(this.deps, payment, { source: 'api' }, t);
+      const updated = await applyRefundTotal({ refunds: this.deps.refunds, payments: this.deps.ledger }, payment, { source: 'api' }, t);
       if (saved.status === 'failed') {
         await this.deps.outbox.append('refund.failed', payment, { refund_id: saved.id, amount: saved.amount, reason: saved.failureReason, payment: serializePayment(updated) }, t);
       }

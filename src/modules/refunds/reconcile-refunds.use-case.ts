@@ -4,7 +4,8 @@ import { withTransaction } from '../../shared/db/database';
 import { logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
 import type { OutboxRepository } from '../events';
-import { callProvider, serializePayment, type PaymentMover, type PaymentRepository } from '../payments';
+import { callProvider } from '../../shared/provider-call';
+import { serializePayment, type PaymentLedger } from '../payments';
 import { applyRefundTotal } from './apply-refund-total';
 import type { RefundReconcileQueueRepository } from './refund-reconcile-queue.repository';
 import type { RefundRepository, RefundStatus } from './refund.repository';
@@ -39,8 +40,7 @@ export class ReconcileRefundsUseCase {
       metrics: Metrics;
       queue: RefundReconcileQueueRepository;
       refunds: RefundRepository;
-      payments: PaymentRepository;
-      mover: PaymentMover;
+      ledger: PaymentLedger;
       outbox: OutboxRepository;
     },
   ) {}
@@ -71,7 +71,7 @@ export class ReconcileRefundsUseCase {
   private apply(refundId: string, answer: { id: string; status: RefundStatus; amount: number; failureReason: string | null }): Promise<void> {
     return withTransaction(this.deps.sequelize, async (t) => {
       const refund = (await this.deps.refunds.findById(refundId, t))!;
-      const payment = (await this.deps.payments.findById(refund.paymentId, t, { lock: true }))!;
+      const payment = (await this.deps.ledger.lock(refund.paymentId, t))!;
       const row = await this.deps.refunds.upsertFromProvider(
         payment.id,
         {
@@ -86,7 +86,7 @@ export class ReconcileRefundsUseCase {
         'reconcile',
         t,
       );
-      const updated = await applyRefundTotal(this.deps, payment, { source: 'reconcile' }, t);
+      const updated = await applyRefundTotal({ refunds: this.deps.refunds, payments: this.deps.ledger }, payment, { source: 'reconcile' }, t);
       if (row.status === 'failed' && refund.status !== 'failed') {
         await this.deps.outbox.append(
           'refund.failed',

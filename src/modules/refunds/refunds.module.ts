@@ -32,8 +32,8 @@ export function createRefundsModule(deps: {
   const create = new CreateRefundUseCase({
     sequelize: deps.sequelize,
     payments: deps.payments.payments,
+    ledger: deps.payments.ledger,
     refunds,
-    mover: deps.payments.mover,
     outbox: deps.outbox,
     provider: deps.provider,
     idempotency: deps.idempotency,
@@ -45,8 +45,7 @@ export function createRefundsModule(deps: {
     metrics: deps.metrics,
     queue: new RefundReconcileQueueRepository(sql),
     refunds,
-    payments: deps.payments.payments,
-    mover: deps.payments.mover,
+    ledger: deps.payments.ledger,
     outbox: deps.outbox,
   });
   return { router: refundsRouter({ payments: deps.payments.payments, refunds, create, idempotency: deps.idempotency }), refunds, reconcile };

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { requireAdmin } from '../../shared/auth/authenticate.middleware';
 import { validate } from '../../shared/http/validate.middleware';
 import { idempotent, type IdempotencyStore } from '../idempotency';
-import { findVisiblePayment, type PaymentRepository } from '../payments';
+import { findVisiblePayment, type PaymentReads } from '../payments';
 import type { CreateRefundUseCase } from './create-refund.use-case';
 import type { RefundRepository } from './refund.repository';
 import { createRefundSchema, type CreateRefundBody } from './refund.schemas';
@@ -15,7 +15,7 @@ const paymentIdOf = (params: unknown) => String((params as { id?: string }).id);
  * owners and admins list a payment's refunds, oldest first, Dashboard refunds included.
  */
 export function refundsRouter(deps: {
-  payments: PaymentRepository;
+  payments: PaymentReads;
   refunds: RefundRepository;
   create: CreateRefundUseCase;
   idempotency: IdempotencyStore;

@@ -3,7 +3,7 @@ import type { StripeObject } from '../../providers/mock/stripe-objects';
 import type { PaymentProvider } from '../../providers/payment-provider';
 import type { Principal } from '../../shared/auth/jwt-verifier';
 import { AppError } from '../../shared/errors';
-import { findVisiblePayment, type Payment, type PaymentRepository } from '../payments';
+import { findVisiblePayment, type Payment, type PaymentReads } from '../payments';
 import { deliverSignedEvent, type WebhookEventState, type WebhooksModule } from '../webhooks';
 
 /** How long a simulation waits for its events to be applied before answering "queued", in ms. */
@@ -27,7 +27,7 @@ export interface SimulationResult {
 export class SimulateUseCase {
   constructor(
     private readonly deps: {
-      payments: PaymentRepository;
+      payments: PaymentReads;
       provider: PaymentProvider;
       webhooks: WebhooksModule;
       webhookSecret: string;

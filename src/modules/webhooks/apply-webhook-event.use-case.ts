@@ -4,7 +4,8 @@ import { withTransaction } from '../../shared/db/database';
 import { logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
 import type { OutboxRepository } from '../events';
-import type { PaymentMover, PaymentRepository, SyncPaymentUseCase } from '../payments';
+import type { PaymentProvider } from '../../providers/payment-provider';
+import type { PaymentLedger, SyncPaymentUseCase } from '../payments';
 import type { RefundRepository } from '../refunds';
 import { outOfScope, type EventScope } from './event-scope';
 import { snapshotObject } from './event-shape';
@@ -15,8 +16,9 @@ import type { WebhookEventRepository } from './webhook-event.repository';
 export interface ApplyDeps {
   sequelize: Sequelize;
   events: WebhookEventRepository;
-  payments: PaymentRepository;
-  mover: PaymentMover;
+  /** The payments module's write door: handlers lock and change payments only through it. */
+  payments: PaymentLedger;
+  provider: Pick<PaymentProvider, 'intentFromEvent'>;
   refunds: RefundRepository;
   outbox: OutboxRepository;
   sync: SyncPaymentUseCase;
@@ -48,7 +50,7 @@ export class ApplyWebhookEventUseCase {
         return this.count('ignored');
       }
       const result: HandlerResult = await withTransaction(this.deps.sequelize, async (t) => {
-        const { payments, mover, refunds, outbox } = this.deps;
+        const { payments, provider, refunds, outbox } = this.deps;
         const outcome = await handler(object, {
           t,
           eventId: event.id,
@@ -56,7 +58,7 @@ export class ApplyWebhookEventUseCase {
           eventCreated: event.providerCreated,
           source: event.source,
           payments,
-          mover,
+          provider,
           refunds,
           outbox,
         });

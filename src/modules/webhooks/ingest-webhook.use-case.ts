@@ -1,4 +1,4 @@
-import { SignatureError, verifyStripeSignature } from '../../providers/stripe/stripe-webhook-signature';
+import { WebhookEventError, type PaymentProvider, type ProviderWebhookEvent } from '../../providers/payment-provider';
 import { AppError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
@@ -15,6 +15,8 @@ export interface IngestResult {
 
 export interface IngestDeps {
   events: WebhookEventRepository;
+  /** Verifies and reads deliveries (and signs the mock's and the simulator's). */
+  provider: Pick<PaymentProvider, 'verifyWebhookEvent' | 'readEvent' | 'signWebhookPayload'>;
   secrets: string[];
   toleranceSeconds: number;
   metrics: Metrics;
@@ -44,8 +46,19 @@ export class IngestWebhookUseCase {
   constructor(private readonly deps: IngestDeps) {}
 
   async execute(rawBody: Buffer, signatureHeader: string | undefined, source: 'webhook' | 'simulate' = 'webhook'): Promise<IngestResult> {
-    this.verify(rawBody, signatureHeader);
-    return this.store(this.refusing(() => describeEvent(parseJson(rawBody), rawBody, source, this.deps.scope)));
+    const { secrets, toleranceSeconds } = this.deps;
+    const event = this.refusing(() => this.deps.provider.verifyWebhookEvent(rawBody, signatureHeader, { secrets, toleranceSeconds }));
+    return this.store(describeEvent(event, source, this.deps.scope));
+  }
+
+  /**
+   * Serialises, signs (with `secret`, as the provider signs) and ingests one provider-shaped event
+   * exactly as a delivery would be: same verification, same inbox. How the mock provider and the
+   * simulator feed the webhook pipeline.
+   */
+  deliver(event: object, secret: string, source: 'webhook' | 'simulate' = 'webhook'): Promise<IngestResult> {
+    const payload = JSON.stringify(event);
+    return this.execute(Buffer.from(payload, 'utf8'), this.deps.provider.signWebhookPayload(payload, secret), source);
   }
 
   /**
@@ -56,8 +69,13 @@ export class IngestWebhookUseCase {
    * @throws AppError `event_invalid` when the event has no id, type or data.object.
    */
   async storeFetched(event: Record<string, unknown>): Promise<IngestResult> {
-    const record = describeEvent(event, Buffer.from(JSON.stringify(event), 'utf8'), 'webhook', this.deps.scope);
-    return this.store({ ...record, signatureVerified: false });
+    let read: ProviderWebhookEvent;
+    try {
+      read = this.deps.provider.readEvent(event);
+    } catch (err) {
+      throw asAppError(err);
+    }
+    return this.store({ ...describeEvent(read, 'webhook', this.deps.scope), signatureVerified: false });
   }
 
   private async store(record: NewWebhookEvent): Promise<IngestResult> {
@@ -73,26 +91,19 @@ export class IngestWebhookUseCase {
     return { id: record.id, type: record.type, duplicate: !stored, state: record.state };
   }
 
-  private verify(rawBody: Buffer, signatureHeader: string | undefined): void {
-    this.refusing(() => verifyStripeSignature(rawBody, signatureHeader, this.deps.secrets, this.deps.toleranceSeconds));
-  }
-
   /** Runs one step of the checks; a refusal is counted and becomes its 400. */
   private refusing<T>(step: () => T): T {
     try {
       return step();
     } catch (err) {
       this.deps.metrics.webhookEvents.inc({ type: 'unknown', result: 'rejected' });
-      if (err instanceof SignatureError) throw new AppError('signature_invalid', `Webhook signature verification failed: ${err.message}`, { param: 'Stripe-Signature' });
-      throw err;
+      throw asAppError(err);
     }
   }
 }
 
-function parseJson(rawBody: Buffer): unknown {
-  try {
-    return JSON.parse(rawBody.toString('utf8')) as unknown;
-  } catch {
-    throw new AppError('invalid_json', 'The webhook body is signed but is not valid JSON');
-  }
+/** A provider's refusal of an event becomes the API's 400 with the same code; anything else is left as it is. */
+function asAppError(err: unknown): unknown {
+  if (!(err instanceof WebhookEventError)) return err;
+  return new AppError(err.code, err.message, err.code === 'signature_invalid' ? { param: 'Stripe-Signature' } : undefined);
 }

@@ -46,8 +46,8 @@ export function createWebhooksModule(deps: {
   const apply = new ApplyWebhookEventUseCase({
     sequelize: deps.sequelize,
     events,
-    payments: deps.payments.payments,
-    mover: deps.payments.mover,
+    payments: deps.payments.ledger,
+    provider: deps.provider,
     refunds: new RefundRepository(sql),
     outbox: deps.outbox,
     sync: deps.payments.sync,
@@ -58,6 +58,7 @@ export function createWebhooksModule(deps: {
   const worker = new WebhookWorker(events, apply, deps.config.webhooks.workerIntervalMs);
   const ingest = new IngestWebhookUseCase({
     events,
+    provider: deps.provider,
     secrets: deps.config.stripe.webhookSecrets,
     toleranceSeconds: deps.config.stripe.webhookToleranceSeconds,
     metrics: deps.metrics,

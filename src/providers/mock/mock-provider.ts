@@ -20,7 +20,10 @@ import {
   type ProviderPaymentMethod,
   type ProviderRefund,
   type ProviderSetupIntent,
+  type ProviderWebhookEvent,
+  type WebhookVerification,
 } from '../payment-provider';
+import { stripeWebhookEvents } from '../stripe/stripe-webhook-event';
 import { outcomeForPaymentMethod, randomFailure, type MockOutcome } from './mock-outcomes';
 import { MockWallet } from './mock-wallet';
 import { answerOf, fingerprint, refuseAmount, unwrap } from './mock-answers';
@@ -213,6 +216,23 @@ export class MockProvider implements PaymentProvider {
 
   async ping(): Promise<boolean> {
     return true;
+  }
+
+  // The mock's events are Stripe's, signed Stripe's way: read and verified as Stripe's are.
+  verifyWebhookEvent(rawBody: Buffer, signatureHeader: string | undefined, verification: WebhookVerification): ProviderWebhookEvent {
+    return stripeWebhookEvents.verifyWebhookEvent(rawBody, signatureHeader, verification);
+  }
+
+  readEvent(event: Record<string, unknown>): ProviderWebhookEvent {
+    return stripeWebhookEvents.readEvent(event);
+  }
+
+  signWebhookPayload(payload: string, secret: string): string {
+    return stripeWebhookEvents.signWebhookPayload(payload, secret);
+  }
+
+  intentFromEvent(object: Record<string, unknown>): ProviderPaymentIntent {
+    return stripeWebhookEvents.intentFromEvent(object);
   }
 
   /**

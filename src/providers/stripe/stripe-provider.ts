@@ -15,9 +15,12 @@ import {
   type PaymentProvider,
   type ProviderPaymentIntent,
   type ProviderSetupIntent,
+  type ProviderWebhookEvent,
+  type WebhookVerification,
 } from '../payment-provider';
 import { translateStripeError } from './stripe-errors';
 import { toProviderIntent, toProviderPaymentMethod, toProviderRefund, toProviderSetupIntent } from './stripe-mappers';
+import { stripeWebhookEvents } from './stripe-webhook-event';
 
 export { translateStripeError } from './stripe-errors';
 
@@ -161,6 +164,22 @@ export class StripeProvider implements PaymentProvider {
   async ping(): Promise<boolean> {
     // Reaching Stripe is not a readiness condition for us; the SDK is configured if we got here.
     return true;
+  }
+
+  verifyWebhookEvent(rawBody: Buffer, signatureHeader: string | undefined, verification: WebhookVerification): ProviderWebhookEvent {
+    return stripeWebhookEvents.verifyWebhookEvent(rawBody, signatureHeader, verification);
+  }
+
+  readEvent(event: Record<string, unknown>): ProviderWebhookEvent {
+    return stripeWebhookEvents.readEvent(event);
+  }
+
+  signWebhookPayload(payload: string, secret: string): string {
+    return stripeWebhookEvents.signWebhookPayload(payload, secret);
+  }
+
+  intentFromEvent(object: Record<string, unknown>): ProviderPaymentIntent {
+    return stripeWebhookEvents.intentFromEvent(object);
   }
 
   private async call(fn: () => Promise<Stripe.PaymentIntent>): Promise<ProviderPaymentIntent> {

@@ -18,11 +18,11 @@ export async function findEventPayment(
   ref: { paymentId: string | null; providerPaymentId: string | null },
 ): Promise<Payment | null> {
   if (ref.paymentId) {
-    const payment = await ctx.payments.findById(ref.paymentId, ctx.t, { lock: true });
+    const payment = await ctx.payments.lock(ref.paymentId, ctx.t);
     if (!payment) throw new PaymentNotYetKnownError(ref.paymentId);
     return payment;
   }
-  if (ref.providerPaymentId) return ctx.payments.findByProviderId(ref.providerPaymentId, ctx.t, { lock: true });
+  if (ref.providerPaymentId) return ctx.payments.lockByIntent(ref.providerPaymentId, ctx.t);
   return null;
 }
 

@@ -1,9 +1,13 @@
 import type { Transaction } from 'sequelize';
+import type { PaymentProvider } from '../../../providers/payment-provider';
 import type { OutboxRepository } from '../../events';
-import type { MoveSource, Payment, PaymentMover, PaymentRepository } from '../../payments';
+import type { MoveSource, Payment, PaymentLedger } from '../../payments';
 import type { RefundRepository } from '../../refunds';
 
-/** What a handler gets: the event's identity and the repositories, all bound to one transaction. */
+/**
+ * What a handler gets: the event's identity and the repositories, all used in one transaction `t`.
+ * Payment rows are locked and written only through `payments` (the payments module's door).
+ */
 export interface HandlerContext {
   t: Transaction;
   eventId: string;
@@ -12,8 +16,9 @@ export interface HandlerContext {
   eventCreated: number;
   /** Written to the payment history with every move this event causes. */
   source: MoveSource;
-  payments: PaymentRepository;
-  mover: PaymentMover;
+  payments: PaymentLedger;
+  /** Reads the provider's objects in the event (a PaymentIntent snapshot) into the provider-neutral shape. */
+  provider: Pick<PaymentProvider, 'intentFromEvent'>;
   refunds: RefundRepository;
   outbox: OutboxRepository;
 }

@@ -1,4 +1,3 @@
-import { serializePayment } from '../../payments';
 import { findEventPayment, intentIdOf, notAboutPayment, paymentIdFromMetadata } from './find-event-payment';
 import { ignored, processed, type EventHandler } from './handler.types';
 
@@ -23,16 +22,10 @@ export const onDispute: EventHandler = async (dispute, ctx) => {
   const status = String(dispute.status ?? 'unknown');
   const firstNews = payment.dispute?.id !== dispute.id;
   if (!firstNews && disputeRank(status) < disputeRank(payment.dispute?.status)) return processed('stale', payment);
-  const updated = await ctx.payments.update(
-    payment.id,
-    {
-      dispute_id: dispute.id,
-      dispute_status: status,
-      dispute_reason: typeof dispute.reason === 'string' ? dispute.reason : null,
-      amount_disputed: Number(dispute.amount ?? 0),
-    },
+  const { payment: updated, opened } = await ctx.payments.recordDispute(
+    payment,
+    { id: dispute.id, status, reason: typeof dispute.reason === 'string' ? dispute.reason : null, amount: Number(dispute.amount ?? 0) },
     ctx.t,
   );
-  if (firstNews) await ctx.outbox.append('payment.disputed', updated, { payment: serializePayment(updated), dispute_id: dispute.id }, ctx.t);
-  return processed(firstNews ? 'dispute_opened' : 'dispute_updated', updated);
+  return processed(opened ? 'dispute_opened' : 'dispute_updated', updated);
 };

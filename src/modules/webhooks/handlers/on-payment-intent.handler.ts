@@ -1,6 +1,4 @@
-import { toProviderIntent } from '../../../providers/stripe/stripe-mappers';
-import { applyIntent, canMove, statusFromIntent } from '../../payments';
-import { isBehind } from '../../payments/payment-status';
+import { canMove, isBehind, statusFromIntent } from '../../payments';
 import { placeIntentEvent } from './event-order';
 import { findEventPayment, paymentIdFromMetadata } from './find-event-payment';
 import { ignored, processed, type EventHandler } from './handler.types';
@@ -11,7 +9,7 @@ import { ignored, processed, type EventHandler } from './handler.types';
  * unless it is older than the last intent event applied to the payment (see `placeIntentEvent`).
  */
 export const onPaymentIntent: EventHandler = async (object, ctx) => {
-  const intent = toProviderIntent(object as never);
+  const intent = ctx.provider.intentFromEvent(object);
   let payment = await findEventPayment(ctx, { paymentId: paymentIdFromMetadata(object), providerPaymentId: intent.id });
   if (!payment) return ignored('not_ours');
   if (payment.providerPaymentId && payment.providerPaymentId !== intent.id) return ignored('other_intent', payment.id);
@@ -24,18 +22,15 @@ export const onPaymentIntent: EventHandler = async (object, ctx) => {
   const place = placeIntentEvent(payment, reported, { created: ctx.eventCreated, simulated: ctx.source === 'simulate' });
   if (place === 'stale') return processed('stale', payment);
 
-  if (!payment.providerPaymentId) {
-    // The webhook beat the commit of our own create call: attach the intent here, announce once.
-    payment = await ctx.payments.update(payment.id, { provider_payment_id: intent.id, client_secret: intent.clientSecret }, ctx.t);
-    await ctx.mover.announceCreated(payment, ctx.t);
-  }
+  // The webhook may beat the commit of our own create call: the intent is attached here, announced once.
+  payment = await ctx.payments.attachIntent(payment, intent, ctx.t);
   if (place === 'ask_provider') return { kind: 'needs_sync', paymentId: payment.id };
 
   if (isBehind(payment.status, reported)) {
     // Usually late news; but a processing debit can still fail, and only Stripe can tell which it is.
     return canMove(payment.status, reported) ? { kind: 'needs_sync', paymentId: payment.id } : processed('stale', payment);
   }
-  const result = await applyIntent(ctx.mover, payment, intent, { source: ctx.source, eventId: ctx.eventId }, ctx.t);
+  const result = await ctx.payments.applyIntent(payment, intent, { source: ctx.source, eventId: ctx.eventId }, ctx.t);
   if (result.outcome === 'refused') return { kind: 'needs_sync', paymentId: payment.id };
   await ctx.payments.recordAppliedEvent(payment.id, { id: ctx.eventId, created: ctx.eventCreated }, ctx.t);
   return processed(result.outcome, result.payment);

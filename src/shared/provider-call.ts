@@ -1,8 +1,11 @@
-import { ProviderDeclinedError, ProviderRejectedError } from '../../providers/payment-provider';
-import { logger } from '../../shared/logger';
-import type { Metrics } from '../../shared/metrics';
+import { ProviderDeclinedError, ProviderRejectedError } from '../providers/payment-provider';
+import { logger } from './logger';
+import type { Metrics } from './metrics';
 
-/** Runs one provider call, outside any transaction, and counts its outcome. */
+/**
+ * Runs one provider call, outside any transaction, and counts its outcome in `provider_calls_total`
+ * (ok, declined, rejected, unknown); an unknown outcome is also logged. Rethrows whatever `fn` throws.
+ */
 export async function callProvider<T>(metrics: Metrics, operation: string, fn: () => Promise<T>): Promise<T> {
   try {
     const result = await fn();
