@@ -1,4 +1,4 @@
-import { QueryTypes, Transaction, type Sequelize } from 'sequelize';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { MockAnswer, MockEventQuery, MockStore, MockTable, MockTx, StoredIntent } from './mock-store';
 import type { StripeObject } from './stripe-objects';
 
@@ -21,8 +21,12 @@ const tableName = (table: MockTable): string => {
 export class SqlMockStore implements MockStore {
   constructor(private readonly sequelize: Sequelize) {}
 
+  /**
+   * READ COMMITTED, each pooled connection's session default (`createSequelize` sets it once per
+   * connection), so no `SET TRANSACTION ISOLATION LEVEL` round trip per mock call.
+   */
   transaction<T>(fn: (tx: MockTx) => Promise<T>): Promise<T> {
-    return this.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, (t) => fn(this.tx(t)));
+    return this.sequelize.transaction((t) => fn(this.tx(t)));
   }
 
   async markDelivery(eventId: string, success: boolean): Promise<void> {
