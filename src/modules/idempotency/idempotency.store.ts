@@ -48,6 +48,36 @@ export interface BeginRequest {
   fingerprint: string;
 }
 
+/** A data-modifying statement (or CTE body) and its replacements, for a caller to fold into its own statement. */
+export interface SqlPart {
+  sql: string;
+  replacements: Record<string, unknown>;
+}
+
+/**
+ * A request's Idempotency-Key that the handler begins itself (see `idempotentOwnBegin`), so the key
+ * can be written by the handler's own first statement: `record` is set once it is begun, `stored`
+ * once the handler's last statement stored the answer (the middleware then sends exactly that text).
+ */
+export class PendingKey {
+  record?: IdempotencyRecord;
+  stored?: { status: number; text: string };
+  constructor(readonly request: BeginRequest) {}
+}
+
+/**
+ * Thrown by `IdempotencyStore.beginPending` when the key already holds a finished answer: the
+ * middleware sends `body` as is (status, text), and the handler stops there.
+ */
+export class IdempotentReplay extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super('idempotent replay');
+  }
+}
+
 /**
  * Idempotency keys in PostgreSQL, scoped per user. A key is locked while its request runs; the lock
  * is a lease, so a request whose process died can be resumed once `lockTimeoutMs` has passed.
@@ -63,14 +93,80 @@ export class IdempotencyStore {
   ) {}
 
   /** The common case (a new key) is one INSERT; only a key seen before is read and locked. */
-  async begin(req: BeginRequest): Promise<BeginResult> {
+  /**
+   * `seen`: the caller's own INSERT of the key just found it taken (`newKeyCte`), so the INSERT is
+   * skipped and the key is read and locked at once (if it has gone since, it is inserted after all).
+   */
+  async begin(req: BeginRequest, options: { seen?: boolean } = {}): Promise<BeginResult> {
     const result = await withTransaction(this.sequelize, async (t) => {
-      const fresh = await this.insert(req, t);
+      const fresh = options.seen ? null : await this.insert(req, t);
       if (fresh) return fresh;
-      return this.resume(req, t);
+      return this.resume(req, t, options.seen);
     });
     if (result.kind === 'proceed') this.held.set(result.record.id, result.record);
     return result;
+  }
+
+  /**
+   * Begins `pending` as `begin` does (a new key, or the resume of a key seen before): the record, or
+   * `IdempotentReplay` for a finished key; 409/422 as `begin`.
+   */
+  async beginPending(pending: PendingKey, options: { seen?: boolean } = {}): Promise<IdempotencyRecord> {
+    const result = await this.begin(pending.request, options);
+    if (result.kind === 'replay') throw new IdempotentReplay(result.status, result.body);
+    pending.record = result.record;
+    return result.record;
+  }
+
+  /**
+   * The INSERT of a new key as a data-modifying CTE body, already at `point` with its payment (`paymentId`,
+   * a row the same statement inserts: the foreign key is checked at the end of the statement). It
+   * returns `id, lock_token` when the key is new and nothing when it exists (the caller then falls
+   * back to `beginPending`, which resumes, replays or refuses). Replacement names start with `ik`.
+   */
+  newKeyCte(pending: PendingKey, point: RecoveryPoint, paymentId: string): SqlPart {
+    const r = pending.request;
+    return {
+      sql: `INSERT INTO idempotency_keys (user_id, idempotency_key, request_method, request_path, request_fingerprint, locked_at,
+                                          recovery_point, payment_id)
+            VALUES (:ikUser, :ikKey, :ikMethod, :ikPath, :ikFingerprint, now(), :ikPoint, :ikPayment)
+            ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id, locked_at::text AS lock_token`,
+      replacements: { ikUser: r.userId, ikKey: r.key, ikMethod: r.method, ikPath: r.path, ikFingerprint: r.fingerprint, ikPoint: point, ikPayment: paymentId },
+    };
+  }
+
+  /** Records that `newKeyCte`'s statement committed the key (`row` is what it returned): the key is now held. */
+  begunWith(pending: PendingKey, row: { id: string | number; lock_token: string }, point: RecoveryPoint, paymentId: string): IdempotencyRecord {
+    const record: IdempotencyRecord = {
+      id: Number(row.id),
+      resumed: false,
+      recoveryPoint: point,
+      paymentId,
+      resourceId: null,
+      lockToken: row.lock_token,
+    };
+    pending.record = record;
+    this.held.set(record.id, record);
+    return record;
+  }
+
+  /**
+   * `complete` as a data-modifying CTE body, for a caller that stores the answer in the statement that
+   * finishes its work (one round trip, one commit). `gateSql` is an SQL condition (e.g. `EXISTS (SELECT
+   * 1 FROM u)`): the answer is stored only if the work was done. Replacement names start with `ck`.
+   */
+  completeCte(record: IdempotencyRecord, status: number, text: string, gateSql = 'TRUE'): SqlPart {
+    return {
+      sql: `UPDATE idempotency_keys SET response_status = :ckStatus, response_body = :ckBody, recovery_point = 'finished',
+                   locked_at = NULL, last_used_at = now() WHERE id = :ckKeyId AND ${gateSql}`,
+      replacements: { ckStatus: status, ckBody: text, ckKeyId: record.id },
+    };
+  }
+
+  /** Records that `completeCte`'s statement committed: the key is no longer held, and the middleware sends `text`. */
+  completedWith(pending: PendingKey, status: number, text: string): void {
+    if (pending.record) this.held.delete(pending.record.id);
+    pending.stored = { status, text };
   }
 
   private async insert(req: BeginRequest, t: Transaction): Promise<BeginResult | null> {
@@ -88,7 +184,7 @@ export class IdempotencyStore {
     };
   }
 
-  private async resume(req: BeginRequest, t: Transaction): Promise<BeginResult> {
+  private async resume(req: BeginRequest, t: Transaction, insertIfGone = false): Promise<BeginResult> {
     const row = await this.sql.one<KeyRow>(
       `SELECT *, locked_at < now() - make_interval(secs => :leaseSeconds) AS lock_expired,
               created_at < now() - make_interval(hours => :ttl) AS retention_over
@@ -96,6 +192,10 @@ export class IdempotencyStore {
       { userId: req.userId, key: req.key, leaseSeconds: this.options.lockTimeoutMs / 1000, ttl: this.options.ttlHours },
       t,
     );
+    if (!row && insertIfGone) {
+      const fresh = await this.insert(req, t);
+      if (fresh) return fresh;
+    }
     if (!row) throw new AppError('idempotency_request_in_progress', 'A request with this Idempotency-Key is in progress');
     if (row.retention_over) {
       // Past the retention window the key is new again, even before the purge job removes the row.

@@ -1,3 +1,10 @@
-export { IdempotencyStore, type IdempotencyRecord, type RecoveryPoint } from './idempotency.store';
-export { idempotent, type HandlerResult, type IdempotentHandler } from './idempotent.middleware';
+export {
+  IdempotencyStore,
+  IdempotentReplay,
+  PendingKey,
+  type IdempotencyRecord,
+  type RecoveryPoint,
+  type SqlPart,
+} from './idempotency.store';
+export { idempotent, idempotentOwnBegin, type HandlerResult, type IdempotentHandler, type OwnBeginHandler } from './idempotent.middleware';
 export { canonicalJson, requestFingerprint } from './fingerprint';

@@ -1,6 +1,7 @@
 import type { Sequelize } from 'sequelize';
 import type { PaymentProvider } from '../../providers/payment-provider';
 import type { Metrics } from '../../shared/metrics';
+import type { OutboxRepository } from '../events';
 import type { IdempotencyStore } from '../idempotency';
 import type { OrderLookup } from '../orders';
 import type { PaymentMover } from './payment-mover';
@@ -11,6 +12,8 @@ export interface PaymentsDeps {
   sequelize: Sequelize;
   payments: PaymentRepository;
   mover: PaymentMover;
+  /** For statements that write their outbox events themselves (a create's phase 3 in one statement). */
+  outbox?: OutboxRepository;
   provider: PaymentProvider;
   idempotency: IdempotencyStore;
   metrics: Metrics;

@@ -32,7 +32,7 @@ export function createPaymentsModule(
   const sql = new Sql(deps.sequelize);
   const payments = new PaymentRepository(sql);
   const mover = new PaymentMover(payments, outbox, deps.metrics);
-  const full: PaymentsDeps = { ...deps, payments, mover };
+  const full: PaymentsDeps = { ...deps, payments, mover, outbox };
   const create = new CreatePaymentUseCase(full);
   const sync = new SyncPaymentUseCase(full);
   const controller = new PaymentsController({

@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import type { Express } from 'express';
+import type { QueryOptions } from 'sequelize';
+import request from 'supertest';
+import { bearer, newUserId, tokenFor } from '../../helpers/auth';
+import { rows, testDatabase } from '../../helpers/database';
+import { buildTestApp } from '../../helpers/test-app';
+
+/**
+ * Records every statement that touches `idempotency_keys` (not the mock provider's `mock_idempotency_keys`) while `run` runs, with whether it ran in a
+ * transaction. Only the request writes keys, so background work (the webhook worker, the dispatcher)
+ * does not show up here.
+ */
+async function keyStatementsDuring<T>(run: () => Promise<T>): Promise<{ result: T; statements: Array<{ sql: string; inTransaction: boolean }> }> {
+  const statements: Array<{ sql: string; inTransaction: boolean }> = [];
+  const sequelize = testDatabase();
+  sequelize.addHook('afterQuery', 'record-key-statements', (options: QueryOptions & { transaction?: unknown }, query: unknown) => {
+    const { sql } = query as { sql?: string };
+    if (sql && /\bidempotency_keys/.test(sql)) statements.push({ sql, inTransaction: Boolean(options.transaction) });
+  });
+  try {
+    return { result: await run(), statements };
+  } finally {
+    sequelize.removeHook('afterQuery', 'record-key-statements');
+  }
+}
+
+describe('POST /v1/payments: a create in two statements', () => {
+  let app: Express;
+
+  before(() => {
+    ({ app } = buildTestApp());
+  });
+
+  it('when a payment is created with a new key, then the key is written by the autocommit statement inserting the payment, and the answer by the one attaching the intent', async () => {
+    const userId = newUserId();
+    const { result: res, statements } = await keyStatementsDuring(() =>
+      request(app).post('/v1/payments').set(bearer(tokenFor(userId))).set('Idempotency-Key', 'two-statements').send({ amount: 2500, currency: 'usd' }),
+    );
+
+    expect(res.status, res.text).to.equal(201);
+    expect(statements).to.have.length(2);
+    expect(statements.every((s) => !s.inTransaction)).to.equal(true);
+    expect(statements[0].sql).to.match(/INSERT INTO idempotency_keys[\s\S]*INSERT INTO payments/);
+    expect(statements[1].sql).to.match(/UPDATE payments[\s\S]*INSERT INTO outbox_events[\s\S]*UPDATE idempotency_keys/);
+
+    const [key] = await rows<{ response_status: number; response_body: string; recovery_point: string; locked_at: Date | null; payment_id: string }>(
+      `SELECT response_status, response_body, recovery_point, locked_at, payment_id FROM idempotency_keys WHERE user_id = :userId`,
+      { userId },
+    );
+    expect(key).to.deep.equal({ response_status: 201, response_body: res.text, recovery_point: 'finished', locked_at: null, payment_id: res.body.id });
+    // The stored answer was computed before the statement: the row must read back as the same body.
+    const read = await request(app).get(`/v1/payments/${res.body.id}`).set(bearer(tokenFor(userId)));
+    expect(read.text).to.equal(res.text);
+    const events = await rows<{ type: string }>(`SELECT type FROM outbox_events WHERE aggregate_id = :id ORDER BY sequence`, { id: res.body.id });
+    expect(events.map((e) => e.type)).to.deep.equal(['payment.created']);
+    const history = await rows<{ to_status: string }>(`SELECT to_status FROM payment_status_history WHERE payment_id = :id ORDER BY id`, { id: res.body.id });
+    expect(history.map((h) => h.to_status)).to.deep.equal(['pending']);
+  });
+
+  it('when the intent is confirmed at once (a test card), then the move is written by the same statement: history, both events in order, and the stored answer', async () => {
+    const userId = newUserId();
+    const res = await request(app)
+      .post('/v1/payments')
+      .set(bearer(tokenFor(userId)))
+      .set('Idempotency-Key', 'two-statements-card')
+      .send({ amount: 2500, currency: 'usd', payment_method: 'pm_card_visa' });
+
+    expect(res.status, res.text).to.equal(201);
+    expect(res.body.status).to.equal('succeeded');
+    const events = await rows<{ type: string }>(`SELECT type FROM outbox_events WHERE aggregate_id = :id ORDER BY sequence`, { id: res.body.id });
+    expect(events.map((e) => e.type)).to.deep.equal(['payment.created', 'payment.succeeded']);
+    const history = await rows<{ from_status: string | null; to_status: string }>(
+      `SELECT from_status, to_status FROM payment_status_history WHERE payment_id = :id ORDER BY id`,
+      { id: res.body.id },
+    );
+    expect(history).to.deep.equal([
+      { from_status: null, to_status: 'pending' },
+      { from_status: 'pending', to_status: 'succeeded' },
+    ]);
+    const replay = await request(app)
+      .post('/v1/payments')
+      .set(bearer(tokenFor(userId)))
+      .set('Idempotency-Key', 'two-statements-card')
+      .send({ amount: 2500, currency: 'usd', payment_method: 'pm_card_visa' });
+    expect(replay.headers['idempotent-replayed']).to.equal('true');
+    expect(replay.text).to.equal(res.text);
+    const read = await request(app).get(`/v1/payments/${res.body.id}`).set(bearer(tokenFor(userId)));
+    expect(read.text).to.equal(res.text);
+  });
+});
