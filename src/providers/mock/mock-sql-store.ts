@@ -1,6 +1,7 @@
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { MockAnswer, MockEventQuery, MockStore, MockTable, MockTx, StoredIntent } from './mock-store';
 import type { StripeObject } from './stripe-objects';
+import { NeedsRead, WriteBuffer, writeOnce } from './mock-sql-once';
 
 // Stripe keeps an idempotency key's answer for 24 hours; so does the mock (keys older are purged now and then).
 const KEY_RETENTION = "interval '24 hours'";
@@ -27,6 +28,23 @@ export class SqlMockStore implements MockStore {
    */
   transaction<T>(fn: (tx: MockTx) => Promise<T>): Promise<T> {
     return this.sequelize.transaction((t) => fn(this.tx(t)));
+  }
+
+  /**
+   * An operation that only writes (a create without a saved card), with its new key and answer, in
+   * one autocommit statement instead of a transaction of one statement per row; see `MockStore.writeOnce`.
+   */
+  async writeOnce(key: string, request: unknown, run: (tx: MockTx) => Promise<MockAnswer>): Promise<MockAnswer | null> {
+    const buffer = new WriteBuffer();
+    let answer: MockAnswer;
+    try {
+      answer = await run(buffer.tx());
+    } catch (err) {
+      if (err instanceof NeedsRead) return null;
+      throw err;
+    }
+    if (Math.random() < PURGE_CHANCE) await this.sequelize.query(`DELETE FROM mock_idempotency_keys WHERE created_at < now() - ${KEY_RETENTION}`);
+    return (await writeOnce(this.sequelize, tableName, key, request, answer, buffer)) ? answer : null;
   }
 
   async markDelivery(eventId: string, success: boolean): Promise<void> {
