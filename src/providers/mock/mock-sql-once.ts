@@ -14,17 +14,23 @@ type Insert = { table: 'mock_payment_intents' | MockTable; id: string; parentId:
 /**
  * A `MockTx` that reads nothing and keeps the writes, so an operation that only writes (a create
  * without a saved card) can be sent as one statement with its idempotency key (`writeOnce`). Any read
- * throws `NeedsRead`; a save of an object written by the same operation updates the pending insert
+ * throws `NeedsRead` and sets `read` (the operation may catch the error; its answer is void all the same); a save of an object written by the same operation updates the pending insert
  * (a statement's CTEs do not see each other's rows).
  */
 export class WriteBuffer {
   readonly inserts: Insert[] = [];
   readonly events: StripeObject[] = [];
+  /** Set by any read, even one whose error the operation caught (e.g. "no such card"): the buffer's answer is then void. */
+  read = false;
 
   tx(): MockTx {
     const pending = (id: string) => this.inserts.find((i) => i.id === id);
+    const needsRead = (): NeedsRead => {
+      this.read = true;
+      return new NeedsRead();
+    };
     const read = async (): Promise<never> => {
-      throw new NeedsRead();
+      throw needsRead();
     };
     return {
       findIntent: read,
@@ -37,7 +43,7 @@ export class WriteBuffer {
       },
       saveIntent: async (pi) => {
         const insert = pending(pi.id as string);
-        if (!insert) throw new NeedsRead();
+        if (!insert) throw needsRead();
         insert.data = pi;
       },
       insert: async (table, object, parentId, options) => {
@@ -45,7 +51,7 @@ export class WriteBuffer {
       },
       save: async (table, object, parentId) => {
         const insert = pending(object.id as string);
-        if (!insert || insert.table !== table) throw new NeedsRead();
+        if (!insert || insert.table !== table) throw needsRead();
         insert.data = object;
         insert.parentId = parentId;
       },

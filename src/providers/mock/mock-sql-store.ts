@@ -43,6 +43,7 @@ export class SqlMockStore implements MockStore {
       if (err instanceof NeedsRead) return null;
       throw err;
     }
+    if (buffer.read) return null;
     if (Math.random() < PURGE_CHANCE) await this.sequelize.query(`DELETE FROM mock_idempotency_keys WHERE created_at < now() - ${KEY_RETENTION}`);
     return (await writeOnce(this.sequelize, tableName, key, request, answer, buffer)) ? answer : null;
   }
