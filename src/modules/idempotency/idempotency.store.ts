@@ -19,6 +19,8 @@ export interface IdempotencyRecord {
   resourceId: string | null;
   /** `locked_at` as this request set it (text, to the microsecond): unlocking only matches our own lock. */
   lockToken?: string;
+  /** Set once the handler's own statement stored the answer (`completeCte`): the middleware sends exactly this. */
+  answered?: { status: number; text: string };
 }
 
 export type BeginResult =
@@ -56,12 +58,10 @@ export interface SqlPart {
 
 /**
  * A request's Idempotency-Key that the handler begins itself (see `idempotentOwnBegin`), so the key
- * can be written by the handler's own first statement: `record` is set once it is begun, `stored`
- * once the handler's last statement stored the answer (the middleware then sends exactly that text).
+ * can be written by the handler's own first statement: `record` is set once it is begun.
  */
 export class PendingKey {
   record?: IdempotencyRecord;
-  stored?: { status: number; text: string };
   constructor(readonly request: BeginRequest) {}
 }
 
@@ -164,9 +164,9 @@ export class IdempotencyStore {
   }
 
   /** Records that `completeCte`'s statement committed: the key is no longer held, and the middleware sends `text`. */
-  completedWith(pending: PendingKey, status: number, text: string): void {
-    if (pending.record) this.held.delete(pending.record.id);
-    pending.stored = { status, text };
+  completedWith(record: IdempotencyRecord, status: number, text: string): void {
+    this.held.delete(record.id);
+    record.answered = { status, text };
   }
 
   private async insert(req: BeginRequest, t: Transaction): Promise<BeginResult | null> {

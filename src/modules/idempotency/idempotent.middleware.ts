@@ -13,7 +13,8 @@ export type IdempotentHandler = (req: Request, idempotency?: IdempotencyRecord) 
 
 /**
  * A handler that begins the key itself (`IdempotencyStore.beginPending`, or `newKeyCte` in its own first
- * statement) and may store its answer in its own last statement (`completeCte` + `completedWith`).
+ * statement). Either kind of handler may store its answer in its own last statement (`completeCte` +
+ * `completedWith`, which sets `record.answered`): the middleware then sends that text and does not complete.
  */
 export type OwnBeginHandler = (req: Request, key?: PendingKey) => Promise<HandlerResult>;
 
@@ -66,10 +67,6 @@ export function idempotentOwnBegin(store: IdempotencyStore, handler: OwnBeginHan
       if (err instanceof IdempotentReplay) return sendReplay(res, err.status, err.body);
       outcome = { error: err };
     }
-    if (pending.stored) {
-      res.status(pending.stored.status).type('application/json').send(pending.stored.text);
-      return;
-    }
     let record = pending.record;
     if (!record) {
       // Nothing was written under the key: a retryable failure is only answered, anything else is
@@ -112,6 +109,11 @@ async function finish(store: IdempotencyStore, req: Request, res: Response, reco
   let text: string;
   try {
     const result = await run();
+    if (record.answered) {
+      // The handler's own last statement stored the answer (and unlocked the key): send exactly that.
+      res.status(record.answered.status).type('application/json').send(record.answered.text);
+      return;
+    }
     status = result.status;
     text = JSON.stringify(result.body);
   } catch (err) {

@@ -46,8 +46,9 @@ export class CreatePaymentUseCase {
     key?: IdempotencyRecord | PendingKey,
     answer?: CreateAnswer,
   ): Promise<CreatePaymentResult> {
-    const finishFor = (created: boolean) =>
-      answer ? { key: key instanceof PendingKey ? key : undefined, answer: (p: Payment) => answer(p, created) } : undefined;
+    // Read when phase 3 runs, so a key begun on the way (phase 1's statement, or `beginPending`) is used.
+    const finishFor = (created: boolean): FinishWith | undefined =>
+      answer ? { record: key instanceof PendingKey ? key.record : key, answer: (p: Payment) => answer(p, created) } : undefined;
     let idem: IdempotencyRecord | undefined;
     if (key instanceof PendingKey) {
       let seen = false;

@@ -151,29 +151,30 @@ export class PaymentRepository {
   }
 
   /**
-   * Phase 3 of a create in one autocommit statement (one round trip; the UPDATE takes the row lock):
-   * sets `next`'s provider fields, status and `updated_at` (the application's clock, so an answer
-   * computed from `next` matches the row byte for byte) on payment `next.id`, but only while it has no
-   * intent and is still at `fromStatus`; writes the history row when the status changes; and runs
+   * Phase 3 in one autocommit statement (one round trip; the UPDATE takes the row lock): sets `next`'s
+   * provider fields, status and `updated_at` (the application's clock, so an answer computed from
+   * `next` matches the row byte for byte), only while the row is still as `seen` was read (same
+   * intent, status and `updated_at`); writes the history row when the status changes; and runs
    * `also` (more CTEs, e.g. outbox events and the stored answer, each gated on `EXISTS (SELECT 1 FROM
-   * u)`). False when the guard matched nothing (a webhook attached the intent first): nothing written.
+   * u)`; may be empty). False when the guard matched nothing (e.g. a webhook got there first): nothing written.
    */
-  async attachIntentAtOnce(
+  async applyIntentAtOnce(
     next: Payment,
-    fromStatus: PaymentStatus,
+    seen: Payment,
     source: MoveSource,
     also: { sql: string; replacements: Record<string, unknown> },
   ): Promise<boolean> {
-    const moved = next.status !== fromStatus;
+    const moved = next.status !== seen.status;
     const [row] = await this.sql.returning<{ n: number }>(
       `WITH u AS (
          UPDATE payments SET provider_payment_id = :atPid, client_secret = :atSecret, payment_method = :atMethod,
                 next_action = CAST(:atNextAction AS jsonb), provider_object = CAST(:atObject AS jsonb),
                 failure_code = :atFailureCode, failure_message = :atFailureMessage, status = :atTo, updated_at = :atUpdatedAt
-          WHERE id = :atId AND provider_payment_id IS NULL AND status = :atFrom
+          WHERE id = :atId AND provider_payment_id IS NOT DISTINCT FROM :atSeenPid AND status = :atFrom
+            AND date_trunc('milliseconds', updated_at) = :atSeenUpdatedAt
          RETURNING id)
        ${moved ? `, h AS (INSERT INTO payment_status_history (payment_id, from_status, to_status, source, event_id) SELECT id, :atFrom, :atTo, :atSource, NULL FROM u)` : ''}
-       , ${also.sql}
+       ${also.sql ? `, ${also.sql}` : ''}
        SELECT count(*)::int AS n FROM u`,
       {
         ...also.replacements,
@@ -187,7 +188,9 @@ export class PaymentRepository {
         atFailureMessage: next.failureMessage,
         atTo: next.status,
         atUpdatedAt: next.updatedAt,
-        atFrom: fromStatus,
+        atSeenPid: seen.providerPaymentId,
+        atFrom: seen.status,
+        atSeenUpdatedAt: seen.updatedAt,
         atSource: source,
       },
     );

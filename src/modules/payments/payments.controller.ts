@@ -29,13 +29,13 @@ export class PaymentsController {
 
   confirm = async (req: Request, idem?: IdempotencyRecord): Promise<HandlerResult> => {
     const body = req.validated!.body as ConfirmPaymentBody;
-    const payment = await this.useCases.confirm.execute(String(req.params.id), body.payment_method, req.auth!, idem);
-    return { status: 200, body: serializePayment(payment, req.auth) };
+    const answer = (p: Payment) => ({ status: 200, body: serializePayment(p, req.auth) });
+    return answer(await this.useCases.confirm.execute(String(req.params.id), body.payment_method, req.auth!, idem, answer));
   };
 
   cancel = async (req: Request, idem?: IdempotencyRecord): Promise<HandlerResult> => {
-    const payment = await this.useCases.cancel.execute(String(req.params.id), req.auth!, idem);
-    return { status: 200, body: serializePayment(payment, req.auth) };
+    const answer = (p: Payment) => ({ status: 200, body: serializePayment(p, req.auth) });
+    return answer(await this.useCases.cancel.execute(String(req.params.id), req.auth!, idem, answer));
   };
 
   get = async (req: Request, res: Response): Promise<void> => {

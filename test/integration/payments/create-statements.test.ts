@@ -4,7 +4,8 @@ import type { QueryOptions } from 'sequelize';
 import request from 'supertest';
 import { bearer, newUserId, tokenFor } from '../../helpers/auth';
 import { rows, testDatabase } from '../../helpers/database';
-import { buildTestApp } from '../../helpers/test-app';
+import { buildTestApp, type TestApp } from '../../helpers/test-app';
+import { eventually } from '../../helpers/webhook-payments';
 
 /**
  * Records every statement that touches `idempotency_keys` (not the mock provider's `mock_idempotency_keys`) while `run` runs, with whether it ran in a
@@ -25,11 +26,12 @@ async function keyStatementsDuring<T>(run: () => Promise<T>): Promise<{ result: 
   }
 }
 
-describe('POST /v1/payments: a create in two statements', () => {
+describe('POST /v1/payments (and confirm, cancel): phase 3 and the stored answer in one statement', () => {
   let app: Express;
+  let container: TestApp['container'];
 
   before(() => {
-    ({ app } = buildTestApp());
+    ({ app, container } = buildTestApp());
   });
 
   it('when a payment is created with a new key, then the key is written by the autocommit statement inserting the payment, and the answer by the one attaching the intent', async () => {
@@ -87,5 +89,47 @@ describe('POST /v1/payments: a create in two statements', () => {
     expect(replay.text).to.equal(res.text);
     const read = await request(app).get(`/v1/payments/${res.body.id}`).set(bearer(tokenFor(userId)));
     expect(read.text).to.equal(res.text);
+  });
+
+  it('when a payment is confirmed and another canceled with keys, then each answer is stored by the autocommit statement that applies the intent', async () => {
+    const userId = newUserId();
+    const auth = bearer(tokenFor(userId));
+    const first = await request(app).post('/v1/payments').set(auth).send({ amount: 2500, currency: 'usd' });
+    const second = await request(app).post('/v1/payments').set(auth).send({ amount: 2600, currency: 'usd' });
+    // The mock's payment_intent.created events are applied first, so no webhook touches these rows
+    // between the confirm's read and its statement (which would send it down the locked path).
+    const ids = [first.body.id, second.body.id];
+    await eventually(async () => {
+      await container.webhooks.worker.drain();
+      const applied = await rows(`SELECT id FROM webhook_events WHERE payment_id IN (:ids) AND state = 'processed'`, { ids });
+      return applied.length === 2 ? true : undefined;
+    }, 'the creates’ webhook events applied');
+    let confirmed;
+    let canceled;
+    const { result, statements } = await keyStatementsDuring(async () => [
+      await request(app).post(`/v1/payments/${first.body.id}/confirm`).set(auth).set('Idempotency-Key', 'at-once-confirm').send({ payment_method: 'pm_card_visa' }),
+      await request(app).post(`/v1/payments/${second.body.id}/cancel`).set(auth).set('Idempotency-Key', 'at-once-cancel').send({}),
+    ]);
+    [confirmed, canceled] = result;
+
+    expect(confirmed.status, confirmed.text).to.equal(200);
+    expect(confirmed.body.status).to.equal('succeeded');
+    expect(canceled.status, canceled.text).to.equal(200);
+    expect(canceled.body.status).to.equal('canceled');
+    const answers = statements.filter((s) => /UPDATE payments[\s\S]*UPDATE idempotency_keys/.test(s.sql));
+    expect(answers).to.have.length(2);
+    expect(answers.every((s) => !s.inTransaction)).to.equal(true);
+    for (const [res, key] of [
+      [confirmed, 'at-once-confirm'],
+      [canceled, 'at-once-cancel'],
+    ] as const) {
+      const [stored] = await rows<{ response_body: string; locked_at: Date | null }>(
+        `SELECT response_body, locked_at FROM idempotency_keys WHERE user_id = :userId AND idempotency_key = :key`,
+        { userId, key },
+      );
+      expect(stored).to.deep.equal({ response_body: res.text, locked_at: null });
+      const read = await request(app).get(`/v1/payments/${res.body.id}`).set(auth);
+      expect(read.text).to.equal(res.text);
+    }
   });
 });
