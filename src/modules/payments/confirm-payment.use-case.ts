@@ -38,7 +38,8 @@ export class ConfirmPaymentUseCase {
     if (!payment.providerPaymentId) throw unexpectedState(payment, 'confirmed before its creation finished');
     await this.checkSavedCard(payment, paymentMethod);
     // One order, one charge: another payment of the order already took (or is taking) the money.
-    await withTransaction(this.deps.sequelize, (t) => claimOrderForConfirm(this.deps.payments, payment, t));
+    // Without an order there is nothing to claim: no empty transaction (2 round trips) for it.
+    if (payment.orderId) await withTransaction(this.deps.sequelize, (t) => claimOrderForConfirm(this.deps.payments, payment, t));
     try {
       const confirmed = await this.confirmAtProvider(payment, paymentMethod, idem, answer);
       await this.endClaim(payment);
