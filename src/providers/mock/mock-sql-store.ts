@@ -48,11 +48,42 @@ export class SqlMockStore implements MockStore {
     return (await writeOnce(this.sequelize, tableName, key, request, answer, buffer)) ? answer : null;
   }
 
-  async markDelivery(eventId: string, success: boolean): Promise<void> {
-    // A success is never overwritten by a later failure of a redelivery.
-    await this.sequelize.query('UPDATE mock_events SET delivery_success = (delivery_success IS TRUE OR :success) WHERE id = :eventId', {
-      replacements: { eventId, success },
+  /**
+   * Marks are gathered for one turn of the event loop and written by one UPDATE (under load every
+   * created intent's event is marked: one statement for all of them instead of one each). Resolves
+   * once the batch holding this mark is written.
+   */
+  markDelivery(eventId: string, success: boolean): Promise<void> {
+    if (!this.marks) {
+      const batch = new Map<string, boolean>();
+      this.marks = batch;
+      this.marksWritten = new Promise<void>((resolve, reject) =>
+        setImmediate(() => {
+          this.marks = undefined;
+          this.writeMarks(batch).then(resolve, reject);
+        }),
+      );
+    }
+    this.marks.set(eventId, (this.marks.get(eventId) ?? false) || success);
+    return this.marksWritten!;
+  }
+
+  private marks?: Map<string, boolean>;
+  private marksWritten?: Promise<void>;
+
+  private async writeMarks(batch: Map<string, boolean>): Promise<void> {
+    const replacements: Record<string, unknown> = {};
+    const rows = [...batch].map(([id, success], i) => {
+      replacements[`id${i}`] = id;
+      replacements[`ok${i}`] = success;
+      return `(:id${i}, CAST(:ok${i} AS boolean))`;
     });
+    // A success is never overwritten by a later failure of a redelivery.
+    await this.sequelize.query(
+      `UPDATE mock_events e SET delivery_success = (e.delivery_success IS TRUE OR m.success)
+         FROM (VALUES ${rows.join(', ')}) AS m(id, success) WHERE e.id = m.id`,
+      { replacements },
+    );
   }
 
   async listEvents(query: MockEventQuery): Promise<{ data: StripeObject[]; hasMore: boolean }> {

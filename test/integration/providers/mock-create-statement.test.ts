@@ -58,4 +58,20 @@ describe('the mock provider: a PaymentIntent created in one statement', () => {
     const [intent] = await rows<{ data: { status: string } }>('SELECT data FROM mock_payment_intents WHERE id = :id', { id: pi.id });
     expect(intent.data.status).to.equal('succeeded');
   });
+
+  it('when two events are marked delivered in the same turn, then one UPDATE marks both, and a later failure does not undo a success', async () => {
+    const provider = mock();
+    const a = await provider.createPaymentIntent(input('pay_mark_a'), { idempotencyKey: `pay_mark_a_${Date.now()}:create` });
+    const b = await provider.createPaymentIntent(input('pay_mark_b'), { idempotencyKey: `pay_mark_b_${Date.now()}:create` });
+    const eventOf = async (id: string) =>
+      (await rows<{ id: string; delivery_success: boolean | null }>(`SELECT id, delivery_success FROM mock_events WHERE data->'data'->'object'->>'id' = :id`, { id }))[0];
+    const [ea, eb] = [await eventOf(a.id), await eventOf(b.id)];
+
+    const { statements } = await mockStatementsDuring(() => Promise.all([provider.recordDelivery(ea.id, true), provider.recordDelivery(eb.id, false)]));
+    expect(statements.map((s) => s.sql).filter((sql) => /UPDATE mock_events/.test(sql))).to.have.length(1);
+    expect([(await eventOf(a.id)).delivery_success, (await eventOf(b.id)).delivery_success]).to.deep.equal([true, false]);
+
+    await provider.recordDelivery(ea.id, false);
+    expect((await eventOf(a.id)).delivery_success).to.equal(true);
+  });
 });
