@@ -2,6 +2,7 @@ import type { Sequelize, Transaction } from 'sequelize';
 import { withTransaction } from '../../shared/db/database';
 import type { Sql } from '../../shared/db/sql';
 import { AppError } from '../../shared/errors';
+import { IdempotentReplay, type PendingKey, type SqlPart } from './pending-key';
 
 // Waits (ms) between tries of `release`; the last entry (undefined) gives up and throws.
 const RELEASE_RETRY_DELAYS_MS = [100, 400, undefined];
@@ -48,34 +49,6 @@ export interface BeginRequest {
   method: string;
   path: string;
   fingerprint: string;
-}
-
-/** A data-modifying statement (or CTE body) and its replacements, for a caller to fold into its own statement. */
-export interface SqlPart {
-  sql: string;
-  replacements: Record<string, unknown>;
-}
-
-/**
- * A request's Idempotency-Key that the handler begins itself (see `idempotentOwnBegin`), so the key
- * can be written by the handler's own first statement: `record` is set once it is begun.
- */
-export class PendingKey {
-  record?: IdempotencyRecord;
-  constructor(readonly request: BeginRequest) {}
-}
-
-/**
- * Thrown by `IdempotencyStore.beginPending` when the key already holds a finished answer: the
- * middleware sends `body` as is (status, text), and the handler stops there.
- */
-export class IdempotentReplay extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: string,
-  ) {
-    super('idempotent replay');
-  }
 }
 
 /**

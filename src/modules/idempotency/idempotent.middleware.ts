@@ -2,7 +2,8 @@ import type { Request, RequestHandler, Response } from 'express';
 import { AppError, toAppError, toErrorResponse } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { requestFingerprint } from './fingerprint';
-import { IdempotentReplay, PendingKey, type BeginRequest, type IdempotencyRecord, type IdempotencyStore } from './idempotency.store';
+import type { BeginRequest, IdempotencyRecord, IdempotencyStore } from './idempotency.store';
+import { IdempotentReplay, PendingKey } from './pending-key';
 
 export interface HandlerResult {
   status: number;
