@@ -6,6 +6,7 @@ import { bearer, newUserId, tokenFor } from '../../helpers/auth';
 import { rows, testDatabase } from '../../helpers/database';
 import { buildTestApp, type TestApp } from '../../helpers/test-app';
 import { eventually } from '../../helpers/webhook-payments';
+import { MockProvider } from '../../../src/providers/mock/mock-provider';
 
 /**
  * Records every statement that touches `idempotency_keys` (not the mock provider's `mock_idempotency_keys`) while `run` runs, with whether it ran in a
@@ -131,5 +132,32 @@ describe('POST /v1/payments (and confirm, cancel): phase 3 and the stored answer
       const read = await request(app).get(`/v1/payments/${res.body.id}`).set(auth);
       expect(read.text).to.equal(res.text);
     }
+  });
+
+  it('when a webhook attached the intent before phase 3, then the one-statement path writes nothing and the locked path answers, stored once', async () => {
+    const mock = new MockProvider({ latencyMs: 0, successRate: 1, sequelize: testDatabase() });
+    // What a fast payment_intent.created webhook does: the intent is on the row before phase 3 runs.
+    const racing: MockProvider = Object.create(mock);
+    racing.createPaymentIntent = async (input, options) => {
+      const pi = await mock.createPaymentIntent(input, options);
+      await rows(`UPDATE payments SET provider_payment_id = :pid, updated_at = now() WHERE id = :id RETURNING id`, { pid: pi.id, id: input.paymentId });
+      return pi;
+    };
+    const raced = buildTestApp({ provider: racing });
+    const userId = newUserId();
+    const res = await request(raced.app).post('/v1/payments').set(bearer(tokenFor(userId))).set('Idempotency-Key', 'raced-by-webhook').send({ amount: 2500, currency: 'usd' });
+
+    expect(res.status, res.text).to.equal(201);
+    expect(res.body.provider_payment_id).to.match(/^pi_/);
+    const [key] = await rows<{ response_body: string; recovery_point: string; locked_at: Date | null }>(
+      `SELECT response_body, recovery_point, locked_at FROM idempotency_keys WHERE user_id = :userId`,
+      { userId },
+    );
+    expect(key).to.deep.equal({ response_body: res.text, recovery_point: 'finished', locked_at: null });
+    // The one-statement path would have announced payment.created; the locked path leaves that to whoever attached the intent.
+    const events = await rows<{ type: string }>(`SELECT type FROM outbox_events WHERE aggregate_id = :id`, { id: res.body.id });
+    expect(events).to.deep.equal([]);
+    const read = await request(raced.app).get(`/v1/payments/${res.body.id}`).set(bearer(tokenFor(userId)));
+    expect(read.text).to.equal(res.text);
   });
 });
