@@ -75,10 +75,10 @@ export class CreatePaymentUseCase {
 
   /**
    * Phase 1: the local row, its history row and the key's recovery point, committed before any
-   * provider call: one statement (three rows or none) in a transaction of its own, so START, the
-   * statement and COMMIT (3 round trips instead of 5 to 7). A crash before the commit leaves the key at
-   * `started`, after it at `payment_created`. With an order, its open payment (or its being paid
-   * already) is looked for first, under the order's lock, in the same transaction.
+   * provider call: one statement (three rows or none), autocommit (one round trip). A crash before
+   * the commit leaves the key at `started`, after it at `payment_created`. With an order, its open
+   * payment (or its being paid already) is looked for first, under the order's lock, in a transaction
+   * with the statement.
    */
   private async recordPayment(
     input: CreatePaymentBody,
@@ -89,7 +89,7 @@ export class CreatePaymentUseCase {
   ): Promise<CreatePaymentResult> {
     const { sequelize, payments, mover, idempotency } = this.deps;
     const id = newId('pay');
-    const insert = (t: Transaction) =>
+    const insert = (t?: Transaction) =>
       payments.insertCreated(
         {
           id,
@@ -110,17 +110,22 @@ export class CreatePaymentUseCase {
         idem ? idempotency.checkpointCte(idem, 'payment_created', '(SELECT id FROM p)') : null,
         t,
       );
-    const result = await withTransaction(sequelize, async (t) => {
-      if (input.order_id) {
-        // (user, order) is the natural key with or without an Idempotency-Key: a second key must
-        // not make a second charge for the same order.
-        const open = await claimOrder(payments, actor.userId, input.order_id, price, t);
-        if (open) return { payment: open, created: false };
-      }
-      const payment = await insert(t);
-      t.afterCommit(() => mover.countCreation(payment));
-      return { payment, created: true };
-    });
+    const orderId = input.order_id;
+    const result = orderId
+      ? await withTransaction(sequelize, async (t) => {
+          // (user, order) is the natural key with or without an Idempotency-Key: a second key must
+          // not make a second charge for the same order.
+          const open = await claimOrder(payments, actor.userId, orderId, price, t);
+          if (open) return { payment: open, created: false };
+          const payment = await insert(t);
+          t.afterCommit(() => mover.countCreation(payment));
+          return { payment, created: true };
+        })
+      : // Without an order the one statement is atomic on its own: autocommit, no START/COMMIT.
+        await insert().then((payment) => {
+          mover.countCreation(payment);
+          return { payment, created: true };
+        });
     if (idem && result.created) idempotency.checkpointed(idem, 'payment_created', result.payment.id);
     return result;
   }

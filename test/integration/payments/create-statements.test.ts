@@ -9,16 +9,19 @@ import { eventually } from '../../helpers/webhook-payments';
 import { MockProvider } from '../../../src/providers/mock/mock-provider';
 
 /**
- * Records every statement that touches `idempotency_keys` (not the mock provider's `mock_idempotency_keys`) while `run` runs, with whether it ran in a
- * transaction. Only the request writes keys, so background work (the webhook worker, the dispatcher)
- * does not show up here.
+ * Records every statement matching `pattern` while `run` runs, with whether it ran in a transaction.
+ * The default, `idempotency_keys` (not the mock provider's `mock_idempotency_keys`), is written only
+ * by requests, so background work (the webhook worker, the dispatcher) does not show up.
  */
-async function keyStatementsDuring<T>(run: () => Promise<T>): Promise<{ result: T; statements: Array<{ sql: string; inTransaction: boolean }> }> {
+async function statementsDuring<T>(
+  run: () => Promise<T>,
+  pattern = /\bidempotency_keys/,
+): Promise<{ result: T; statements: Array<{ sql: string; inTransaction: boolean }> }> {
   const statements: Array<{ sql: string; inTransaction: boolean }> = [];
   const sequelize = testDatabase();
   sequelize.addHook('afterQuery', 'record-key-statements', (options: QueryOptions & { transaction?: unknown }, query: unknown) => {
     const { sql } = query as { sql?: string };
-    if (sql && /\bidempotency_keys/.test(sql)) statements.push({ sql, inTransaction: Boolean(options.transaction) });
+    if (sql && pattern.test(sql)) statements.push({ sql, inTransaction: Boolean(options.transaction) });
   });
   try {
     return { result: await run(), statements };
@@ -37,7 +40,7 @@ describe('POST /v1/payments (and confirm, cancel): phase 3 and the stored answer
 
   it('when a payment is created with a new key, then the key is written by the autocommit statement inserting the payment, and the answer by the one attaching the intent', async () => {
     const userId = newUserId();
-    const { result: res, statements } = await keyStatementsDuring(() =>
+    const { result: res, statements } = await statementsDuring(() =>
       request(app).post('/v1/payments').set(bearer(tokenFor(userId))).set('Idempotency-Key', 'two-statements').send({ amount: 2500, currency: 'usd' }),
     );
 
@@ -107,7 +110,7 @@ describe('POST /v1/payments (and confirm, cancel): phase 3 and the stored answer
     }, 'the creates’ webhook events applied');
     let confirmed;
     let canceled;
-    const { result, statements } = await keyStatementsDuring(async () => [
+    const { result, statements } = await statementsDuring(async () => [
       await request(app).post(`/v1/payments/${first.body.id}/confirm`).set(auth).set('Idempotency-Key', 'at-once-confirm').send({ payment_method: 'pm_card_visa' }),
       await request(app).post(`/v1/payments/${second.body.id}/cancel`).set(auth).set('Idempotency-Key', 'at-once-cancel').send({}),
     ]);
@@ -159,5 +162,18 @@ describe('POST /v1/payments (and confirm, cancel): phase 3 and the stored answer
     expect(events).to.deep.equal([]);
     const read = await request(raced.app).get(`/v1/payments/${res.body.id}`).set(bearer(tokenFor(userId)));
     expect(read.text).to.equal(res.text);
+  });
+
+  it('when a payment is created without a key and without an order, then its row is written by one autocommit statement', async () => {
+    const userId = newUserId();
+    const { result: res, statements } = await statementsDuring(
+      () => request(app).post('/v1/payments').set(bearer(tokenFor(userId))).send({ amount: 2500, currency: 'usd' }),
+      /INSERT INTO payments /,
+    );
+
+    expect(res.status, res.text).to.equal(201);
+    expect(statements.map((s) => s.inTransaction)).to.deep.equal([false]);
+    const history = await rows<{ to_status: string }>(`SELECT to_status FROM payment_status_history WHERE payment_id = :id ORDER BY id`, { id: res.body.id });
+    expect(history.map((h) => h.to_status)).to.deep.equal(['pending']);
   });
 });
