@@ -54,6 +54,46 @@ export class OutboxRepository {
     return id;
   }
 
+  /**
+   * `append` for several events of one subject as data-modifying CTEs (named `ob_e`, `ob_d`), for a
+   * caller that writes them in the statement making the change (one round trip). They are written
+   * only when `gateSql` (an SQL condition, e.g. `EXISTS (SELECT 1 FROM u)`) holds, in the given order
+   * (their sequences ascend: a VALUES list is scanned in order, and the sequence's default is drawn
+   * per row as it is inserted). Replacement names start with `ob`. Returns the CTE text, its
+   * replacements and the event ids.
+   */
+  appendCte(subject: EventSubject, events: Array<{ type: OutboxEventType; data: Record<string, unknown> }>, gateSql: string): {
+    sql: string;
+    replacements: Record<string, unknown>;
+    ids: string[];
+  } {
+    const replacements: Record<string, unknown> = { obAggregate: subject.id };
+    const ids: string[] = [];
+    const rows = events.map((event, i) => {
+      const id = newId('evt');
+      ids.push(id);
+      replacements[`obId${i}`] = id;
+      replacements[`obType${i}`] = event.type;
+      replacements[`obPayload${i}`] = json({ id, object: 'event', type: event.type, created_at: new Date().toISOString(), data: event.data });
+      return `(:obId${i}, :obType${i}, :obPayload${i})`;
+    });
+    const targets = this.targetsFor(subject);
+    targets.forEach((target, i) => (replacements[`obTarget${i}`] = target));
+    const sql = `ob_e AS (
+        INSERT INTO outbox_events (id, aggregate_id, type, payload)
+        SELECT v.id, :obAggregate, v.type, CAST(v.payload AS jsonb) FROM (VALUES ${rows.join(', ')}) AS v(id, type, payload)
+         WHERE ${gateSql}
+        RETURNING id, aggregate_id, sequence)
+      ${
+        targets.length > 0
+          ? `, ob_d AS (
+        INSERT INTO outbox_deliveries (event_id, aggregate_id, sequence, target)
+        SELECT ob_e.id, ob_e.aggregate_id, ob_e.sequence, t.target FROM ob_e CROSS JOIN (VALUES ${targets.map((_, i) => `(:obTarget${i})`).join(', ')}) AS t(target))`
+          : ''
+      }`;
+    return { sql, replacements, ids };
+  }
+
   async listForAggregate(aggregateId: string): Promise<Array<{ id: string; type: string; payload: Record<string, unknown> }>> {
     return this.sql.many(
       `SELECT id, type, payload FROM outbox_events WHERE aggregate_id = :aggregateId ORDER BY sequence`,

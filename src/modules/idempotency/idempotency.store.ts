@@ -2,6 +2,7 @@ import type { Sequelize, Transaction } from 'sequelize';
 import { withTransaction } from '../../shared/db/database';
 import type { Sql } from '../../shared/db/sql';
 import { AppError } from '../../shared/errors';
+import { IdempotentReplay, type PendingKey, type SqlPart } from './pending-key';
 
 // Waits (ms) between tries of `release`; the last entry (undefined) gives up and throws.
 const RELEASE_RETRY_DELAYS_MS = [100, 400, undefined];
@@ -19,6 +20,8 @@ export interface IdempotencyRecord {
   resourceId: string | null;
   /** `locked_at` as this request set it (text, to the microsecond): unlocking only matches our own lock. */
   lockToken?: string;
+  /** Set once the handler's own statement stored the answer (`completeCte`): the middleware sends exactly this. */
+  answered?: { status: number; text: string };
 }
 
 export type BeginResult =
@@ -63,14 +66,80 @@ export class IdempotencyStore {
   ) {}
 
   /** The common case (a new key) is one INSERT; only a key seen before is read and locked. */
-  async begin(req: BeginRequest): Promise<BeginResult> {
+  /**
+   * `seen`: the caller's own INSERT of the key just found it taken (`newKeyCte`), so the INSERT is
+   * skipped and the key is read and locked at once (if it has gone since, it is inserted after all).
+   */
+  async begin(req: BeginRequest, options: { seen?: boolean } = {}): Promise<BeginResult> {
     const result = await withTransaction(this.sequelize, async (t) => {
-      const fresh = await this.insert(req, t);
+      const fresh = options.seen ? null : await this.insert(req, t);
       if (fresh) return fresh;
-      return this.resume(req, t);
+      return this.resume(req, t, options.seen);
     });
     if (result.kind === 'proceed') this.held.set(result.record.id, result.record);
     return result;
+  }
+
+  /**
+   * Begins `pending` as `begin` does (a new key, or the resume of a key seen before): the record, or
+   * `IdempotentReplay` for a finished key; 409/422 as `begin`.
+   */
+  async beginPending(pending: PendingKey, options: { seen?: boolean } = {}): Promise<IdempotencyRecord> {
+    const result = await this.begin(pending.request, options);
+    if (result.kind === 'replay') throw new IdempotentReplay(result.status, result.body);
+    pending.record = result.record;
+    return result.record;
+  }
+
+  /**
+   * The INSERT of a new key as a data-modifying CTE body, already at `point` with its payment (`paymentId`,
+   * a row the same statement inserts: the foreign key is checked at the end of the statement). It
+   * returns `id, lock_token` when the key is new and nothing when it exists (the caller then falls
+   * back to `beginPending`, which resumes, replays or refuses). Replacement names start with `ik`.
+   */
+  newKeyCte(pending: PendingKey, point: RecoveryPoint, paymentId: string): SqlPart {
+    const r = pending.request;
+    return {
+      sql: `INSERT INTO idempotency_keys (user_id, idempotency_key, request_method, request_path, request_fingerprint, locked_at,
+                                          recovery_point, payment_id)
+            VALUES (:ikUser, :ikKey, :ikMethod, :ikPath, :ikFingerprint, now(), :ikPoint, :ikPayment)
+            ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id, locked_at::text AS lock_token`,
+      replacements: { ikUser: r.userId, ikKey: r.key, ikMethod: r.method, ikPath: r.path, ikFingerprint: r.fingerprint, ikPoint: point, ikPayment: paymentId },
+    };
+  }
+
+  /** Records that `newKeyCte`'s statement committed the key (`row` is what it returned): the key is now held. */
+  begunWith(pending: PendingKey, row: { id: string | number; lock_token: string }, point: RecoveryPoint, paymentId: string): IdempotencyRecord {
+    const record: IdempotencyRecord = {
+      id: Number(row.id),
+      resumed: false,
+      recoveryPoint: point,
+      paymentId,
+      resourceId: null,
+      lockToken: row.lock_token,
+    };
+    pending.record = record;
+    this.held.set(record.id, record);
+    return record;
+  }
+
+  /**
+   * `complete` as a data-modifying CTE body, for a caller that stores the answer in the statement that
+   * finishes its work (one round trip, one commit). `gateSql` is an SQL condition (e.g. `EXISTS (SELECT
+   * 1 FROM u)`): the answer is stored only if the work was done. Replacement names start with `ck`.
+   */
+  completeCte(record: IdempotencyRecord, status: number, text: string, gateSql = 'TRUE'): SqlPart {
+    return {
+      sql: `UPDATE idempotency_keys SET response_status = :ckStatus, response_body = :ckBody, recovery_point = 'finished',
+                   locked_at = NULL, last_used_at = now() WHERE id = :ckKeyId AND ${gateSql}`,
+      replacements: { ckStatus: status, ckBody: text, ckKeyId: record.id },
+    };
+  }
+
+  /** Records that `completeCte`'s statement committed: the key is no longer held, and the middleware sends `text`. */
+  completedWith(record: IdempotencyRecord, status: number, text: string): void {
+    this.held.delete(record.id);
+    record.answered = { status, text };
   }
 
   private async insert(req: BeginRequest, t: Transaction): Promise<BeginResult | null> {
@@ -88,7 +157,7 @@ export class IdempotencyStore {
     };
   }
 
-  private async resume(req: BeginRequest, t: Transaction): Promise<BeginResult> {
+  private async resume(req: BeginRequest, t: Transaction, insertIfGone = false): Promise<BeginResult> {
     const row = await this.sql.one<KeyRow>(
       `SELECT *, locked_at < now() - make_interval(secs => :leaseSeconds) AS lock_expired,
               created_at < now() - make_interval(hours => :ttl) AS retention_over
@@ -96,6 +165,10 @@ export class IdempotencyStore {
       { userId: req.userId, key: req.key, leaseSeconds: this.options.lockTimeoutMs / 1000, ttl: this.options.ttlHours },
       t,
     );
+    if (!row && insertIfGone) {
+      const fresh = await this.insert(req, t);
+      if (fresh) return fresh;
+    }
     if (!row) throw new AppError('idempotency_request_in_progress', 'A request with this Idempotency-Key is in progress');
     if (row.retention_over) {
       // Past the retention window the key is new again, even before the purge job removes the row.

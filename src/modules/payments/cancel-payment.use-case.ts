@@ -9,6 +9,7 @@ import { isCancelable } from './payment-status';
 import type { PaymentsDeps } from './payments.deps';
 import { callProvider } from '../../shared/provider-call';
 import { SyncPaymentUseCase } from './sync-payment.use-case';
+import { applyAtOnce, type AnswerFor } from './attach-at-once';
 
 /** Cancels an open payment at the provider, then locally. */
 export class CancelPaymentUseCase {
@@ -18,7 +19,8 @@ export class CancelPaymentUseCase {
     this.sync = new SyncPaymentUseCase(deps);
   }
 
-  async execute(paymentId: string, actor: Principal, idem?: IdempotencyRecord): Promise<Payment> {
+  /** `answer`: how the request answers, so phase 3 can store it under `idem` in its own statement (see `applyAtOnce`). */
+  async execute(paymentId: string, actor: Principal, idem?: IdempotencyRecord, answer?: AnswerFor): Promise<Payment> {
     const payment = await findVisiblePayment(this.deps.payments, paymentId, actor);
     if (!idem?.resumed && !isCancelable(payment.status)) throw unexpectedState(payment, 'canceled');
     if (payment.status === 'canceled') return payment;
@@ -37,6 +39,8 @@ export class CancelPaymentUseCase {
       }
       throw providerFailure(err);
     }
+    const done = await applyAtOnce(this.deps, payment, intent, 'api', answer && { record: idem, answer });
+    if (done) return done;
     return withTransaction(this.deps.sequelize, async (t) => {
       const result = await this.deps.ledger.settleIntent(payment.id, intent, { source: 'api' }, t);
       if (result.outcome === 'refused') throw unexpectedState(result.payment, 'canceled');

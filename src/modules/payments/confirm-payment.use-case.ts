@@ -15,6 +15,7 @@ import { AppError } from '../../shared/errors';
 import { SyncPaymentUseCase } from './sync-payment.use-case';
 import { claimOrderForConfirm } from './order-payment-guard';
 import { logger } from '../../shared/logger';
+import { applyAtOnce, type AnswerFor } from './attach-at-once';
 
 /**
  * Server-side confirm with a PaymentMethod. A failed payment may be retried with another method.
@@ -28,16 +29,18 @@ export class ConfirmPaymentUseCase {
     this.sync = new SyncPaymentUseCase(deps);
   }
 
-  async execute(paymentId: string, paymentMethod: string, actor: Principal, idem?: IdempotencyRecord): Promise<Payment> {
+  /** `answer`: how the request answers, so phase 3 can store it under `idem` in its own statement (see `applyAtOnce`). */
+  async execute(paymentId: string, paymentMethod: string, actor: Principal, idem?: IdempotencyRecord, answer?: AnswerFor): Promise<Payment> {
     const payment = await findVisiblePayment(this.deps.payments, paymentId, actor);
     // A retry under the same key replays the provider call (same provider key) whatever happened since.
     if (!idem?.resumed && !isConfirmable(payment.status)) throw unexpectedState(payment, 'confirmed');
     if (!payment.providerPaymentId) throw unexpectedState(payment, 'confirmed before its creation finished');
     await this.checkSavedCard(payment, paymentMethod);
     // One order, one charge: another payment of the order already took (or is taking) the money.
-    await withTransaction(this.deps.sequelize, (t) => claimOrderForConfirm(this.deps.payments, payment, t));
+    // Without an order there is nothing to claim: no empty transaction (2 round trips) for it.
+    if (payment.orderId) await withTransaction(this.deps.sequelize, (t) => claimOrderForConfirm(this.deps.payments, payment, t));
     try {
-      const confirmed = await this.confirmAtProvider(payment, paymentMethod, idem);
+      const confirmed = await this.confirmAtProvider(payment, paymentMethod, idem, answer);
       await this.endClaim(payment);
       return confirmed;
     } catch (err) {
@@ -53,7 +56,7 @@ export class ConfirmPaymentUseCase {
   }
 
   /** Phase 2 (the provider call, no transaction open) and phase 3 (its result committed). */
-  private async confirmAtProvider(payment: Payment, paymentMethod: string, idem?: IdempotencyRecord): Promise<Payment> {
+  private async confirmAtProvider(payment: Payment, paymentMethod: string, idem?: IdempotencyRecord, answer?: AnswerFor): Promise<Payment> {
     const idempotencyKey = `${payment.id}:confirm:${idem ? `k${idem.id}` : randomUUID()}`;
     let intent: ProviderPaymentIntent;
     let declined: ProviderDeclinedError | undefined;
@@ -74,6 +77,9 @@ export class ConfirmPaymentUseCase {
       intent = err.intent;
     }
 
+    // One statement when the row is as read and the move plain (see `applyAtOnce`); else locked.
+    const done = declined ? null : await applyAtOnce(this.deps, payment, intent, 'api', answer && { record: idem, answer });
+    if (done) return done;
     const saved = await withTransaction(this.deps.sequelize, async (t) => (await this.deps.ledger.settleIntent(payment.id, intent, { source: 'api' }, t)).payment);
     if (declined) throw declineError(saved, declined);
     return saved;

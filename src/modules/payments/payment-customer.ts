@@ -32,6 +32,12 @@ export async function customerForPayment(deps: PaymentsDeps, input: CreatePaymen
   return input.setup_future_usage ? deps.customers.ensure(actor.userId) : null;
 }
 
+/** True when `customerForPayment` answers null without a look-up (no provider call, no database read). */
+export function customerIsLocal(deps: PaymentsDeps, input: CreatePaymentBody): boolean {
+  if (!deps.customers) return true;
+  return !input.setup_future_usage && (!input.payment_method || TEST_TOKEN.test(input.payment_method));
+}
+
 /**
  * For a saved card (`pm_` + random, not a test token): the customer it is saved on, which must be
  * `ownerUserId`'s; anyone else's card, or one the provider does not know, is a 404 `resource_missing`

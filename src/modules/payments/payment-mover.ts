@@ -18,7 +18,8 @@ export type MoveResult =
   /** The state machine forbids the move (late or out-of-order news); nothing was written. */
   | { outcome: 'refused'; payment: Payment };
 
-const EVENT_FOR_STATUS: Partial<Record<PaymentStatus, OutboxEventType>> = {
+/** The outbox event a move to each status emits (none for `pending`). */
+export const EVENT_FOR_STATUS: Partial<Record<PaymentStatus, OutboxEventType>> = {
   requires_action: 'payment.requires_action',
   processing: 'payment.processing',
   succeeded: 'payment.succeeded',
@@ -97,7 +98,7 @@ export class PaymentMover {
    * the amount reaching succeeded/failed/canceled, failures by code, refunds and the amount refunded
    * (minor units).
    */
-  private countMove(before: Payment, after: Payment): void {
+  countMove(before: Payment, after: Payment): void {
     if (!this.metrics) return;
     const { currency } = after;
     if (after.status === 'succeeded' || after.status === 'failed' || after.status === 'canceled') {

@@ -111,6 +111,92 @@ export class PaymentRepository {
     return toPayment(row);
   }
 
+  /**
+   * Phase 1 of a create with a new Idempotency-Key in one autocommit statement (one round trip, one
+   * commit): `key` inserts the key already at its `payment_created` recovery point (see
+   * `IdempotencyStore.newKeyCte`), and only if it did are the payment row and its first history row
+   * inserted. Null when the key existed (nothing written: resume it instead); else the payment and
+   * the key row (`id`, `lock_token`).
+   */
+  async insertCreatedWithKey(
+    p: NewPayment & { paymentMethod: string | null; providerCustomerId: string | null; setupFutureUsage: Payment['setupFutureUsage'] },
+    move: { source: MoveSource },
+    key: { sql: string; replacements: Record<string, unknown> },
+  ): Promise<{ payment: Payment; key: { id: string; lock_token: string } } | null> {
+    const [row] = await this.sql.returning<PaymentRow & { idem_key_id: string; idem_lock_token: string }>(
+      `WITH k AS (${key.sql}),
+       p AS (
+         INSERT INTO payments (id, user_id, order_id, amount, currency, description, metadata, provider, status,
+                               order_amount, order_currency, order_checked_at, payment_method, provider_customer_id, setup_future_usage)
+         SELECT :id, :userId, :orderId, :amount, :currency, :description, CAST(:metadata AS jsonb), :provider, :status,
+                :orderAmount, :orderCurrency, :orderCheckedAt, :paymentMethod, :providerCustomerId, :setupFutureUsage
+          WHERE EXISTS (SELECT 1 FROM k)
+         RETURNING *),
+       h AS (
+         INSERT INTO payment_status_history (payment_id, from_status, to_status, source, event_id)
+         SELECT id, NULL, status, :moveSource, NULL FROM p)
+       SELECT p.*, k.id AS idem_key_id, k.lock_token AS idem_lock_token FROM p CROSS JOIN k`,
+      {
+        ...key.replacements,
+        ...p,
+        metadata: json(p.metadata),
+        orderAmount: p.orderCheck?.amount ?? null,
+        orderCurrency: p.orderCheck?.currency ?? null,
+        orderCheckedAt: p.orderCheck?.checkedAt ?? null,
+        moveSource: move.source,
+      },
+    );
+    if (!row) return null;
+    return { payment: toPayment(row), key: { id: row.idem_key_id, lock_token: row.idem_lock_token } };
+  }
+
+  /**
+   * Phase 3 in one autocommit statement (one round trip; the UPDATE takes the row lock): sets `next`'s
+   * provider fields, status and `updated_at` (the application's clock, so an answer computed from
+   * `next` matches the row byte for byte), only while the row is still as `seen` was read (same
+   * intent, status and `updated_at`); writes the history row when the status changes; and runs
+   * `also` (more CTEs, e.g. outbox events and the stored answer, each gated on `EXISTS (SELECT 1 FROM
+   * u)`; may be empty). False when the guard matched nothing (e.g. a webhook got there first): nothing written.
+   */
+  async applyIntentAtOnce(
+    next: Payment,
+    seen: Payment,
+    source: MoveSource,
+    also: { sql: string; replacements: Record<string, unknown> },
+  ): Promise<boolean> {
+    const moved = next.status !== seen.status;
+    const [row] = await this.sql.returning<{ n: number }>(
+      `WITH u AS (
+         UPDATE payments SET provider_payment_id = :atPid, client_secret = :atSecret, payment_method = :atMethod,
+                next_action = CAST(:atNextAction AS jsonb), provider_object = CAST(:atObject AS jsonb),
+                failure_code = :atFailureCode, failure_message = :atFailureMessage, status = :atTo, updated_at = :atUpdatedAt
+          WHERE id = :atId AND provider_payment_id IS NOT DISTINCT FROM :atSeenPid AND status = :atFrom
+            AND date_trunc('milliseconds', updated_at) = :atSeenUpdatedAt
+         RETURNING id)
+       ${moved ? `, h AS (INSERT INTO payment_status_history (payment_id, from_status, to_status, source, event_id) SELECT id, :atFrom, :atTo, :atSource, NULL FROM u)` : ''}
+       ${also.sql ? `, ${also.sql}` : ''}
+       SELECT count(*)::int AS n FROM u`,
+      {
+        ...also.replacements,
+        atId: next.id,
+        atPid: next.providerPaymentId,
+        atSecret: next.clientSecret,
+        atMethod: next.paymentMethod,
+        atNextAction: json(next.nextAction),
+        atObject: json(next.providerObject),
+        atFailureCode: next.failureCode,
+        atFailureMessage: next.failureMessage,
+        atTo: next.status,
+        atUpdatedAt: next.updatedAt,
+        atSeenPid: seen.providerPaymentId,
+        atFrom: seen.status,
+        atSeenUpdatedAt: seen.updatedAt,
+        atSource: source,
+      },
+    );
+    return Number(row?.n ?? 0) > 0;
+  }
+
   async findById(id: string, t?: Transaction, options: { lock?: boolean } = {}): Promise<Payment | null> {
     const row = await this.sql.one<PaymentRow>(
       `SELECT * FROM payments WHERE id = :id ${options.lock ? 'FOR UPDATE' : ''}`,

@@ -1,9 +1,10 @@
 import type { Request, Response } from 'express';
 import type { HandlerResult } from '../idempotency';
-import type { IdempotencyRecord } from '../idempotency';
+import type { IdempotencyRecord, PendingKey } from '../idempotency';
 import type { CancelPaymentUseCase } from './cancel-payment.use-case';
 import type { ConfirmPaymentUseCase } from './confirm-payment.use-case';
 import type { CreatePaymentUseCase } from './create-payment.use-case';
+import type { Payment } from './payment.model';
 import type { ConfirmPaymentBody, CreatePaymentBody, ListPaymentsQuery } from './payment.schemas';
 import { serializeMove, serializePayment } from './payment.serializer';
 import type { ReadPaymentsUseCase } from './read-payments.use-case';
@@ -19,21 +20,22 @@ export class PaymentsController {
     },
   ) {}
 
-  create = async (req: Request, idem?: IdempotencyRecord): Promise<HandlerResult> => {
+  create = async (req: Request, key?: PendingKey): Promise<HandlerResult> => {
     const body = req.validated!.body as CreatePaymentBody;
-    const { payment, created } = await this.useCases.create.execute(body, req.auth!, idem);
-    return { status: created ? 201 : 200, body: serializePayment(payment, req.auth) };
+    const answer = (payment: Payment, created: boolean) => ({ status: created ? 201 : 200, body: serializePayment(payment, req.auth) });
+    const { payment, created } = await this.useCases.create.execute(body, req.auth!, key, answer);
+    return answer(payment, created);
   };
 
   confirm = async (req: Request, idem?: IdempotencyRecord): Promise<HandlerResult> => {
     const body = req.validated!.body as ConfirmPaymentBody;
-    const payment = await this.useCases.confirm.execute(String(req.params.id), body.payment_method, req.auth!, idem);
-    return { status: 200, body: serializePayment(payment, req.auth) };
+    const answer = (p: Payment) => ({ status: 200, body: serializePayment(p, req.auth) });
+    return answer(await this.useCases.confirm.execute(String(req.params.id), body.payment_method, req.auth!, idem, answer));
   };
 
   cancel = async (req: Request, idem?: IdempotencyRecord): Promise<HandlerResult> => {
-    const payment = await this.useCases.cancel.execute(String(req.params.id), req.auth!, idem);
-    return { status: 200, body: serializePayment(payment, req.auth) };
+    const answer = (p: Payment) => ({ status: 200, body: serializePayment(p, req.auth) });
+    return answer(await this.useCases.cancel.execute(String(req.params.id), req.auth!, idem, answer));
   };
 
   get = async (req: Request, res: Response): Promise<void> => {

@@ -1,6 +1,7 @@
 import type { Sequelize } from 'sequelize';
 import type { PaymentProvider } from '../../providers/payment-provider';
 import type { Metrics } from '../../shared/metrics';
+import type { OutboxRepository } from '../events';
 import type { IdempotencyStore } from '../idempotency';
 import type { OrderLookup } from '../orders';
 import type { PaymentLedger } from './payment-ledger';
@@ -13,6 +14,8 @@ export interface PaymentsDeps {
   payments: PaymentRepository;
   mover: PaymentMover;
   ledger: PaymentLedger;
+  /** For statements that write their outbox events themselves (a create's phase 3 in one statement). */
+  outbox?: OutboxRepository;
   provider: PaymentProvider;
   idempotency: IdempotencyStore;
   metrics: Metrics;

@@ -39,7 +39,7 @@ export function createPaymentsModule(
   const payments = new PaymentRepository(sql);
   const mover = new PaymentMover(payments, outbox, deps.metrics);
   const ledger = new PaymentLedger(payments, mover, outbox);
-  const full: PaymentsDeps = { ...deps, payments, mover, ledger };
+  const full: PaymentsDeps = { ...deps, payments, mover, ledger, outbox };
   const create = new CreatePaymentUseCase(full);
   const sync = new SyncPaymentUseCase(full);
   const controller = new PaymentsController({

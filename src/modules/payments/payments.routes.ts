@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { z } from 'zod';
 import { validate } from '../../shared/http/validate.middleware';
-import { idempotent, type IdempotencyStore } from '../idempotency';
+import { idempotent, idempotentOwnBegin, type IdempotencyStore } from '../idempotency';
 import type { PaymentsController } from './payments.controller';
 import { cancelPaymentSchema, confirmPaymentSchema, createPaymentSchema, listPaymentsQuerySchema } from './payment.schemas';
 
@@ -11,7 +11,7 @@ import { cancelPaymentSchema, confirmPaymentSchema, createPaymentSchema, listPay
  */
 export function paymentsRouter(controller: PaymentsController, idempotency: IdempotencyStore, createSchema: z.ZodType = createPaymentSchema): Router {
   const router = Router();
-  router.post('/', validate('body', createSchema), idempotent(idempotency, controller.create));
+  router.post('/', validate('body', createSchema), idempotentOwnBegin(idempotency, controller.create));
   router.get('/', validate('query', listPaymentsQuerySchema), controller.list);
   router.get('/:id', controller.get);
   router.get('/:id/history', controller.history);

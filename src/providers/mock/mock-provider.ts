@@ -365,7 +365,8 @@ export class MockProvider implements PaymentProvider {
   private async idempotent(key: string, request: unknown, fn: (op: Op) => Promise<StripeObject>): Promise<StripeObject> {
     await this.latency();
     const requestHash = fingerprint(request);
-    const { answer, events } = await this.store.transaction(async (tx) => {
+    const once = await this.writeOnce(key, requestHash, fn);
+    const { answer, events } = once ?? (await this.store.transaction(async (tx) => {
       const prior = await tx.claimKey(key, requestHash);
       if (prior) {
         if (prior.request !== requestHash) {
@@ -378,10 +379,26 @@ export class MockProvider implements PaymentProvider {
       const answer = await answerOf(() => fn(op));
       await tx.saveAnswer(key, answer);
       return { answer, events: op.events };
-    });
+    }));
     // Stripe delivers after the API call returns; so does the mock, and only what committed.
     if (events.length > 0) setImmediate(() => events.forEach((event) => this.events.emit('event', event)));
     return unwrap(answer);
+  }
+
+  /**
+   * The one-statement path of `idempotent` (a store that has it, an operation that only writes, a new
+   * key): the answer and its events, or null to take the transaction. An operation that reads stops
+   * at its first read, before anything is written.
+   */
+  private async writeOnce(key: string, requestHash: string, fn: (op: Op) => Promise<StripeObject>): Promise<{ answer: MockAnswer; events: StripeObject[] } | null> {
+    if (!this.store.writeOnce) return null;
+    let events: StripeObject[] = [];
+    const answer = await this.store.writeOnce(key, requestHash, (tx) => {
+      const op: Op = { tx, events: [] };
+      events = op.events;
+      return answerOf(() => fn(op));
+    });
+    return answer ? { answer, events } : null;
   }
 
   private async latency(): Promise<void> {

@@ -1,6 +1,7 @@
-import { QueryTypes, Transaction, type Sequelize } from 'sequelize';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { MockAnswer, MockEventQuery, MockStore, MockTable, MockTx, StoredIntent } from './mock-store';
 import type { StripeObject } from './stripe-objects';
+import { NeedsRead, WriteBuffer, writeOnce } from './mock-sql-once';
 
 // Stripe keeps an idempotency key's answer for 24 hours; so does the mock (keys older are purged now and then).
 const KEY_RETENTION = "interval '24 hours'";
@@ -21,15 +22,68 @@ const tableName = (table: MockTable): string => {
 export class SqlMockStore implements MockStore {
   constructor(private readonly sequelize: Sequelize) {}
 
+  /**
+   * READ COMMITTED, each pooled connection's session default (`createSequelize` sets it once per
+   * connection), so no `SET TRANSACTION ISOLATION LEVEL` round trip per mock call.
+   */
   transaction<T>(fn: (tx: MockTx) => Promise<T>): Promise<T> {
-    return this.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, (t) => fn(this.tx(t)));
+    return this.sequelize.transaction((t) => fn(this.tx(t)));
   }
 
-  async markDelivery(eventId: string, success: boolean): Promise<void> {
-    // A success is never overwritten by a later failure of a redelivery.
-    await this.sequelize.query('UPDATE mock_events SET delivery_success = (delivery_success IS TRUE OR :success) WHERE id = :eventId', {
-      replacements: { eventId, success },
+  /**
+   * An operation that only writes (a create without a saved card), with its new key and answer, in
+   * one autocommit statement instead of a transaction of one statement per row; see `MockStore.writeOnce`.
+   */
+  async writeOnce(key: string, request: unknown, run: (tx: MockTx) => Promise<MockAnswer>): Promise<MockAnswer | null> {
+    const buffer = new WriteBuffer();
+    let answer: MockAnswer;
+    try {
+      answer = await run(buffer.tx());
+    } catch (err) {
+      if (err instanceof NeedsRead) return null;
+      throw err;
+    }
+    if (buffer.read) return null;
+    if (Math.random() < PURGE_CHANCE) await this.sequelize.query(`DELETE FROM mock_idempotency_keys WHERE created_at < now() - ${KEY_RETENTION}`);
+    return (await writeOnce(this.sequelize, tableName, key, request, answer, buffer)) ? answer : null;
+  }
+
+  /**
+   * Marks are gathered for one turn of the event loop and written by one UPDATE (under load every
+   * created intent's event is marked: one statement for all of them instead of one each). Resolves
+   * once the batch holding this mark is written.
+   */
+  markDelivery(eventId: string, success: boolean): Promise<void> {
+    if (!this.marks) {
+      const batch = new Map<string, boolean>();
+      this.marks = batch;
+      this.marksWritten = new Promise<void>((resolve, reject) =>
+        setImmediate(() => {
+          this.marks = undefined;
+          this.writeMarks(batch).then(resolve, reject);
+        }),
+      );
+    }
+    this.marks.set(eventId, (this.marks.get(eventId) ?? false) || success);
+    return this.marksWritten!;
+  }
+
+  private marks?: Map<string, boolean>;
+  private marksWritten?: Promise<void>;
+
+  private async writeMarks(batch: Map<string, boolean>): Promise<void> {
+    const replacements: Record<string, unknown> = {};
+    const rows = [...batch].map(([id, success], i) => {
+      replacements[`id${i}`] = id;
+      replacements[`ok${i}`] = success;
+      return `(:id${i}, CAST(:ok${i} AS boolean))`;
     });
+    // A success is never overwritten by a later failure of a redelivery.
+    await this.sequelize.query(
+      `UPDATE mock_events e SET delivery_success = (e.delivery_success IS TRUE OR m.success)
+         FROM (VALUES ${rows.join(', ')}) AS m(id, success) WHERE e.id = m.id`,
+      { replacements },
+    );
   }
 
   async listEvents(query: MockEventQuery): Promise<{ data: StripeObject[]; hasMore: boolean }> {

@@ -53,6 +53,12 @@ export interface MockTx {
 export interface MockStore {
   /** Runs `fn` in one transaction: all of its writes happen, or (when it throws) none. */
   transaction<T>(fn: (tx: MockTx) => Promise<T>): Promise<T>;
+  /**
+   * Optional fast path of an idempotent operation that only writes: `run` against a write buffer, then
+   * the key (new), its answer and the writes in one statement. Null when `run` reads or the key exists
+   * (nothing written): the caller runs it again under `transaction` with `claimKey`.
+   */
+  writeOnce?(key: string, request: unknown, run: (tx: MockTx) => Promise<MockAnswer>): Promise<MockAnswer | null>;
   markDelivery(eventId: string, success: boolean): Promise<void>;
   listEvents(query: MockEventQuery): Promise<{ data: StripeObject[]; hasMore: boolean }>;
 }

@@ -32,7 +32,10 @@ function killConnectionAfter(pattern: RegExp): { fired: () => boolean; disarm: (
 }
 
 describe('a database connection dropped under the app', () => {
-  const payment = { amount: 2500, currency: 'usd' };
+  // With an order_id, so the create takes the order-lock path, which still begins the key in a
+  // transaction of its own and writes the payment in another (the hook below fires only inside a
+  // transaction). A create without an order writes key and payment in one autocommit statement.
+  const payment = { amount: 2500, currency: 'usd', order_id: 'ord_conn_loss' };
 
   it('when the connection dies inside the Idempotency-Key transaction, then 503 database_unavailable with Retry-After (not 500), nothing is kept, and the retry with the same key is served 201', async () => {
     const { app } = buildTestApp();
