@@ -1,11 +1,23 @@
 import { reportError } from './http/error-handler';
 
+/** What one pass did: how many rows it handled, and whether more are known to be due right now. */
+export interface BatchResult {
+  handled: number;
+  /**
+   * True when the pass knows of more due rows (it claimed a full batch, or rows it handled had later
+   * ones queued behind them). False ends the drain without another claim just to find nothing; rows
+   * that come due later arrive by `poke()` or the timer.
+   */
+  more: boolean;
+}
+
 /**
- * One pass of a worker: claim some due rows, handle them, return how many. `signal` is aborted when the
- * worker is stopping: a batch checks it between items and returns early, leaving what it has not
- * started to its claim lease (another instance, or this one after a restart, takes it up).
+ * One pass of a worker: claim some due rows, handle them, say how many and whether more are due.
+ * `signal` is aborted when the worker is stopping: a batch checks it between items and returns early,
+ * leaving what it has not started to its claim lease (another instance, or this one after a restart,
+ * takes it up).
  */
-export type WorkerBatch = (signal: AbortSignal) => Promise<number>;
+export type WorkerBatch = (signal: AbortSignal) => Promise<BatchResult>;
 
 /**
  * Runs `batch` off the request path: on a timer, and at once on `poke()`. Passes never overlap; a poke
@@ -60,9 +72,9 @@ export class PollingWorker {
     const signal = this.stopping.signal;
     let handled = 0;
     while (!signal.aborted) {
-      const count = await this.batch(signal);
-      if (count === 0) break;
-      handled += count;
+      const pass = await this.batch(signal);
+      handled += pass.handled;
+      if (pass.handled === 0 || !pass.more) break;
     }
     return handled;
   }

@@ -41,7 +41,7 @@ export class DeliveryDispatcher {
       );
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) throw failure.reason;
-      return batch.length;
+      return { handled: batch.length, more: batch.length > 0 };
     };
     deps.targets.forEach((target, i) => {
       // Worker names reach logs: a webhook URL may carry credentials, so it gets a number instead.
