@@ -1,5 +1,4 @@
 import type { Transaction } from 'sequelize';
-import { withTransaction } from '../../shared/db/database';
 import type { Sql } from '../../shared/db/sql';
 import { toWebhookEvent, type WebhookEvent, type WebhookEventRow, type WebhookEventState } from './webhook-event.model';
 
@@ -60,40 +59,46 @@ export class WebhookEventRepository {
    * and replicas. Events whose claim lease ran out (their worker died) are due again.
    *
    * The claim itself runs under one transaction-scoped advisory lock: two claims never interleave,
-   * so each sees the other's committed claims (READ COMMITTED takes the snapshot after the lock)
-   * and cannot both take events of one key. A claim is one short statement; nothing else waits on it.
+   * so each sees the other's committed claims and cannot both take events of one key. The lock and
+   * the UPDATE go as ONE simple-protocol query of two statements: PostgreSQL runs them as one
+   * implicit transaction (the lock is held until the UPDATE commits) and, under READ COMMITTED, the
+   * UPDATE takes its snapshot after the lock is granted, as a separate statement in an explicit
+   * transaction would; one round trip instead of four (START, lock, UPDATE, COMMIT). The lock and the
+   * UPDATE cannot be one statement: a statement's snapshot predates any lock it takes itself.
    * Each claimed event says whether later events of its key wait behind it (`followers`): the worker
    * claims again after a short batch only then, instead of paying an empty claim to find out.
    */
   async claimDue(limit: number): Promise<ClaimedWebhookEvent[]> {
-    const rows = await withTransaction(this.sql.sequelize, async (t) => {
-      await this.sql.exec(`SELECT pg_advisory_xact_lock(:lock)`, { lock: CLAIM_LOCK_ID }, t);
-      return this.sql.returning<WebhookEventRow & { followers: boolean }>(
-        `UPDATE webhook_events SET state = 'processing', attempts = attempts + 1,
-                locked_until = now() + make_interval(secs => ${CLAIM_LEASE_SECONDS})
-          WHERE id IN (
-            SELECT e.id FROM webhook_events e
-             WHERE ((e.state IN ('pending', 'retrying') AND e.next_attempt_at <= now())
-                    OR (e.state = 'processing' AND e.locked_until < now()))
-               AND NOT EXISTS (
-                 SELECT 1 FROM webhook_events o
-                  WHERE o.ordering_key = e.ordering_key AND o.id <> e.id
-                    AND o.state IN ('pending', 'retrying', 'processing')
-                    AND ((o.state = 'processing' AND o.locked_until >= now())
-                         OR (o.provider_created, o.received_at, o.id) < (e.provider_created, e.received_at, e.id)))
-             ORDER BY e.provider_created, e.received_at, e.id
-             LIMIT :limit
-             FOR UPDATE SKIP LOCKED)
-          RETURNING *, EXISTS (SELECT 1 FROM webhook_events f
-                                WHERE f.ordering_key = webhook_events.ordering_key AND f.id <> webhook_events.id
-                                  AND f.state IN ('pending', 'retrying')) AS followers`,
-        { limit },
-        t,
-      );
-    });
-    return rows.map((r) => ({ ...toWebhookEvent(r), followers: r.followers === true })).sort(
-      (a, b) => a.providerCreated - b.providerCreated || a.receivedAt.getTime() - b.receivedAt.getTime() || a.id.localeCompare(b.id),
+    // Replacements, not bind parameters: the extended protocol allows one statement per query.
+    const rows = await this.sql.returning<WebhookEventRow & { followers: boolean }>(
+      `SELECT pg_advisory_xact_lock(${CLAIM_LOCK_ID});
+       UPDATE webhook_events SET state = 'processing', attempts = attempts + 1,
+              locked_until = now() + make_interval(secs => ${CLAIM_LEASE_SECONDS})
+        WHERE id IN (
+          SELECT e.id FROM webhook_events e
+           WHERE ((e.state IN ('pending', 'retrying') AND e.next_attempt_at <= now())
+                  OR (e.state = 'processing' AND e.locked_until < now()))
+             AND NOT EXISTS (
+               SELECT 1 FROM webhook_events o
+                WHERE o.ordering_key = e.ordering_key AND o.id <> e.id
+                  AND o.state IN ('pending', 'retrying', 'processing')
+                  AND ((o.state = 'processing' AND o.locked_until >= now())
+                       OR (o.provider_created, o.received_at, o.id) < (e.provider_created, e.received_at, e.id)))
+           ORDER BY e.provider_created, e.received_at, e.id
+           LIMIT :limit
+           FOR UPDATE SKIP LOCKED)
+        RETURNING *, EXISTS (SELECT 1 FROM webhook_events f
+                              WHERE f.ordering_key = webhook_events.ordering_key AND f.id <> webhook_events.id
+                                AND f.state IN ('pending', 'retrying')) AS followers`,
+      { limit },
     );
+    // The driver hands back both statements' rows; the lock's single row has no id.
+    return rows
+      .filter((r) => typeof r.id === 'string')
+      .map((r) => ({ ...toWebhookEvent(r), followers: r.followers === true }))
+      .sort(
+        (a, b) => a.providerCreated - b.providerCreated || a.receivedAt.getTime() - b.receivedAt.getTime() || a.id.localeCompare(b.id),
+      );
   }
 
   async finish(id: string, state: 'processed' | 'ignored', outcome: string, paymentId: string | null, t?: Transaction): Promise<void> {

@@ -3,7 +3,8 @@ import type { Express } from 'express';
 import type { QueryOptions, Transaction } from 'sequelize';
 import type { Container } from '../../../src/container';
 import { newUserId, tokenFor } from '../../helpers/auth';
-import { testDatabase } from '../../helpers/database';
+import { Client } from 'pg';
+import { rows, testDatabase, testDatabaseUrl, usesEmbeddedDatabase } from '../../helpers/database';
 import type { FakeStripe } from '../../helpers/fake-stripe';
 import { deliver, nowSeconds, paymentIntentEvent, stripeId } from '../../helpers/stripe-events';
 import { buildTestApp, withFakeStripe } from '../../helpers/test-app';
@@ -60,6 +61,9 @@ describe('the webhook worker applies claimed events in batches', () => {
     }
     const claims = sent.filter((s) => /UPDATE webhook_events SET state = 'processing'/.test(s.sql));
     expect(claims, 'one claim: the batch was short and nothing waits behind it').to.have.length(1);
+    expect(claims[0].sql, 'the claim and its lock are one round trip, outside any explicit transaction').to.match(/^[^;]*pg_advisory_xact_lock\(\d+\);/);
+    expect(claims[0].tx).to.equal(null);
+    expect(sent.filter((s) => /START TRANSACTION|BEGIN/.test(s.sql)), 'one transaction: the batch').to.have.length(1);
     const locks = sent.filter((s) => /FROM "?payments"?\b[\s\S]*FOR UPDATE/i.test(s.sql));
     expect(locks).to.have.length(4);
     expect(new Set(locks.map((s) => s.tx)).size, 'all four applied in one transaction').to.equal(1);
@@ -91,5 +95,52 @@ describe('the webhook worker applies claimed events in batches', () => {
     const stored = await storedEvent(bad.id);
     expect(stored).to.include({ state: 'retrying', attempts: 1 });
     expect(String(stored!.last_error)).to.match(/not known yet/);
+  });
+
+  it('when another replica holds the claim lock with an event of a payment claimed, then a claim waiting for the lock sees that claim once granted and does not take an older event of the same payment', async () => {
+    const payment = await createPayment(app, tokenFor(newUserId()));
+    await container.webhooks.worker.drain();
+    const t = nowSeconds();
+    const newer = requiresAction(payment, t);
+    const older = paymentIntentEvent('payment_intent.payment_failed', {
+      paymentId: payment.id,
+      intentId: payment.provider_payment_id,
+      status: 'requires_payment_method',
+      created: t - 1,
+      lastPaymentError: { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' },
+    });
+    expect((await deliver(app, newer)).status).to.equal(200);
+    const claimNewer = `UPDATE webhook_events SET state = 'processing', attempts = attempts + 1, locked_until = now() + interval '60 seconds' WHERE id = $1`;
+    // PGlite is one session serving every connection: no claim runs beside another there, so the
+    // other replica's claim is simply committed first. On PostgreSQL it is still open while ours waits.
+    const replica = usesEmbeddedDatabase() ? null : new Client({ connectionString: testDatabaseUrl() });
+    try {
+      let claim: Promise<Array<{ id: string }>>;
+      if (replica) {
+        await replica.connect();
+        await replica.query('BEGIN');
+        await replica.query('SELECT pg_advisory_xact_lock(727101)');
+        await replica.query(claimNewer, [newer.id]);
+        // An older event of the same payment arrives meanwhile (Stripe does not deliver in order).
+        expect((await deliver(app, older)).status).to.equal(200);
+        claim = container.webhooks.events.claimDue(20);
+        while ((await rows(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock(727101)%'`)).length === 0) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        await replica.query('COMMIT');
+      } else {
+        await testDatabase().query(claimNewer, { bind: [newer.id] });
+        expect((await deliver(app, older)).status).to.equal(200);
+        claim = container.webhooks.events.claimDue(20);
+      }
+
+      const claimed = await claim;
+
+      expect(claimed.map((e) => e.id), 'the older event waits while the newer one is being applied elsewhere').not.to.include(older.id);
+      expect(await storedEvent(older.id)).to.include({ state: 'pending', attempts: 0 });
+    } finally {
+      await replica?.end();
+      await rows(`UPDATE webhook_events SET state = 'pending', attempts = 0, locked_until = NULL WHERE id = :id`, { id: newer.id });
+    }
   });
 });
