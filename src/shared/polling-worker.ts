@@ -29,11 +29,19 @@ export class PollingWorker {
   private running?: Promise<number>;
   private again = false;
   private stopping = new AbortController();
+  /** Set by every poke of a started worker: work is arriving (the request path is busy). */
+  private poked = false;
 
   constructor(
     private readonly name: string,
     private readonly intervalMs: number,
     private readonly batch: WorkerBatch,
+    /**
+     * Pause (ms) between passes of a drain while pokes keep arriving, 0 for none. Background work
+     * then takes a bounded share of the two cores from the requests that poke it, and catches up
+     * at full speed once they stop (a backlog instead of slower answers).
+     */
+    private readonly busyPauseMs = 0,
   ) {}
 
   start(): void {
@@ -46,6 +54,7 @@ export class PollingWorker {
 
   poke(): void {
     if (!this.timer) return;
+    this.poked = true;
     if (this.running) {
       this.again = true;
       return;
@@ -72,9 +81,11 @@ export class PollingWorker {
     const signal = this.stopping.signal;
     let handled = 0;
     while (!signal.aborted) {
+      this.poked = false;
       const pass = await this.batch(signal);
       handled += pass.handled;
       if (pass.handled === 0 || !pass.more) break;
+      if (this.poked && this.busyPauseMs > 0) await pause(this.busyPauseMs, signal);
     }
     return handled;
   }
@@ -87,4 +98,17 @@ export class PollingWorker {
     this.stopping.abort();
     await this.running;
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (a stopping worker does not wait out a pause). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
