@@ -73,6 +73,23 @@ describe('the webhook worker applies claimed events in batches', () => {
     expect(finishes[0].tx).to.equal(locks[0].tx);
   });
 
+  it('when a backlog of 30 payments\u2019 events is claimed, then it is applied in two lanes, each one transaction, every event once', async () => {
+    const token = tokenFor(newUserId());
+    const payments: CreatedPayment[] = [];
+    for (let i = 0; i < 30; i += 1) payments.push(await createPayment(app, token));
+    await container.webhooks.worker.drain();
+    const events = payments.map((p) => requiresAction(p));
+    for (const e of events) expect((await deliver(app, e)).status).to.equal(200);
+
+    const sent = await recording(() => container.webhooks.worker.drain());
+
+    for (const e of events) expect(await storedEvent(e.id)).to.include({ state: 'processed', outcome: 'moved', attempts: 1 });
+    const locks = sent.filter((s) => /FROM "?payments"?\b[\s\S]*FOR UPDATE/i.test(s.sql));
+    expect(locks).to.have.length(30);
+    expect(new Set(locks.map((s) => s.tx)).size, 'two lanes of at most 25').to.equal(2);
+    expect(sent.filter((s) => /UPDATE webhook_events SET state = 'processing'/.test(s.sql)), 'one claim').to.have.length(1);
+  });
+
   it('when one event of a batch throws, then the batch is rolled back and each event applied on its own: the others are processed once, the bad one retries', async () => {
     const token = tokenFor(newUserId());
     const payments: CreatedPayment[] = [];
