@@ -13,11 +13,12 @@ export interface BatchResult {
 
 /**
  * One pass of a worker: claim some due rows, handle them, say how many and whether more are due.
- * `signal` is aborted when the worker is stopping: a batch checks it between items and returns early,
+ * `busy` is true when pokes arrived during the previous pass (requests are coming in): a batch may then
+ * use fewer connections. `signal` is aborted when the worker is stopping: a batch checks it between items and returns early,
  * leaving what it has not started to its claim lease (another instance, or this one after a restart,
  * takes it up).
  */
-export type WorkerBatch = (signal: AbortSignal) => Promise<BatchResult>;
+export type WorkerBatch = (signal: AbortSignal, busy: boolean) => Promise<BatchResult>;
 
 /**
  * Runs `batch` off the request path: on a timer, and at once on `poke()`. Passes never overlap; a poke
@@ -80,9 +81,11 @@ export class PollingWorker {
   async drain(): Promise<number> {
     const signal = this.stopping.signal;
     let handled = 0;
+    let busy = false;
     while (!signal.aborted) {
       this.poked = false;
-      const pass = await this.batch(signal);
+      const pass = await this.batch(signal, busy);
+      busy = this.poked;
       handled += pass.handled;
       if (pass.handled === 0 || !pass.more) break;
       if (this.poked && this.busyPauseMs > 0) await pause(this.busyPauseMs, signal);

@@ -10,8 +10,8 @@ import type { WebhookEventRepository } from './webhook-event.repository';
 const LANE_SIZE = 25;
 /**
  * Transactions a pass may run side by side, each on its own pooled connection, when a claim brings
- * more than one lane's worth (a backlog): applying is round trips, so lanes drain a backlog faster.
- * A few, since the pool is shared with the requests.
+ * more than one lane's worth (a backlog) and no requests are poking: applying is round trips, so
+ * lanes drain a backlog faster; while requests come in, one lane, so they keep the pool.
  */
 const LANES = 3;
 const CLAIM_SIZE = LANE_SIZE * LANES;
@@ -25,15 +25,16 @@ const BUSY_PAUSE_MS = 50;
  */
 export class WebhookWorker extends PollingWorker {
   constructor(events: WebhookEventRepository, apply: ApplyWebhookEventUseCase, intervalMs: number) {
-    super('webhooks', intervalMs, async (stopping) => {
-      const batch = await events.claimDue(CLAIM_SIZE);
+    super('webhooks', intervalMs, async (stopping, busy) => {
+      const limit = busy ? LANE_SIZE : CLAIM_SIZE;
+      const batch = await events.claimDue(limit);
       if (batch.length > 0 && !stopping.aborted) {
         // Settled, not all: one lane's failure (the database, say) must not abandon the others mid-flight.
         const results = await Promise.allSettled(lanes(batch).map((lane) => apply.executeBatch(lane, stopping)));
         const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failure) throw failure.reason;
       }
-      return { handled: batch.length, more: batch.length === CLAIM_SIZE || batch.some((e) => e.followers) };
+      return { handled: batch.length, more: batch.length === limit || batch.some((e) => e.followers) };
     }, BUSY_PAUSE_MS);
   }
 }
