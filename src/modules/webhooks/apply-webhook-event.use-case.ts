@@ -8,7 +8,8 @@ import type { PaymentMover, PaymentRepository, SyncPaymentUseCase } from '../pay
 import type { RefundRepository } from '../refunds';
 import { outOfScope, type EventScope } from './event-scope';
 import { snapshotObject } from './event-shape';
-import { handlerFor, type HandlerResult } from './handlers';
+import { handlerFor, type EventHandler, type HandlerResult } from './handlers';
+import type { StripeObject } from './handlers/handler.types';
 import type { WebhookEvent } from './webhook-event.model';
 import type { FinishedEvent, WebhookEventRepository } from './webhook-event.repository';
 
@@ -72,13 +73,13 @@ export class ApplyWebhookEventUseCase {
   /** Applies one claimed event in its own transaction (single events, and a failed batch's fallback). */
   async execute(event: WebhookEvent): Promise<void> {
     try {
-      const skipped = this.skip(event);
-      if (skipped) {
-        await this.deps.events.finish(event.id, skipped.state, skipped.outcome, null);
+      const planned = this.plan(event);
+      if ('skipped' in planned) {
+        await this.deps.events.finish(event.id, planned.skipped.state, planned.skipped.outcome, null);
         return this.count('ignored');
       }
       const decision = await withTransaction(this.deps.sequelize, async (t) => {
-        const decided = await this.decide(event, t);
+        const decided = await this.decide(event, t, planned);
         if ('finished' in decided) {
           const { state, outcome, paymentId } = decided.finished;
           await this.deps.events.finish(event.id, state, outcome, paymentId, t);
@@ -93,11 +94,10 @@ export class ApplyWebhookEventUseCase {
   }
 
   /** Runs the event's handler in `t` (or decides it needs none): how the event ends. */
-  private async decide(event: WebhookEvent, t: Transaction): Promise<Decision> {
-    const skipped = this.skip(event);
-    if (skipped) return { event, finished: skipped };
+  private async decide(event: WebhookEvent, t: Transaction, planned = this.plan(event)): Promise<Decision> {
+    if ('skipped' in planned) return { event, finished: planned.skipped };
     const { payments, mover, refunds, outbox } = this.deps;
-    const outcome: HandlerResult = await handlerFor(event.type)!(snapshotObject(event.payload)!, {
+    const outcome: HandlerResult = await planned.handler(planned.object, {
       t,
       eventId: event.id,
       eventType: event.type,
@@ -112,16 +112,20 @@ export class ApplyWebhookEventUseCase {
     return { event, finished: { id: event.id, state: outcome.state, outcome: outcome.outcome, paymentId: outcome.paymentId } };
   }
 
-  /** An event with no handler, no object snapshot, or of another mode or account: ignored, with why. */
-  private skip(event: WebhookEvent): FinishedEvent | null {
+  /**
+   * What to apply: the handler and the object snapshot (the payload parsed once), or, for an event
+   * with no handler, no object snapshot, or of another mode or account, how it is ignored and why.
+   */
+  private plan(event: WebhookEvent): { skipped: FinishedEvent } | { handler: EventHandler; object: StripeObject } {
+    const handler = handlerFor(event.type);
     const object = snapshotObject(event.payload);
     const notOurs = outOfScope(event, this.deps.scope);
     if (notOurs) {
       // Ingest ignores these already; this is a row stored under another setting, or a replay.
       logger.warn('webhook event is of another mode or account; ignored', { event_id: event.id, type: event.type, outcome: notOurs });
     }
-    if (handlerFor(event.type) && object && !notOurs) return null;
-    return { id: event.id, state: 'ignored', outcome: notOurs ?? (object ? 'unhandled_type' : 'unhandled_thin_event'), paymentId: null };
+    if (handler && object && !notOurs) return { handler, object };
+    return { skipped: { id: event.id, state: 'ignored', outcome: notOurs ?? (object ? 'unhandled_type' : 'unhandled_thin_event'), paymentId: null } };
   }
 
   /** The event contradicts our state: the provider's answer, fetched outside any transaction, is applied and the event finished. */
