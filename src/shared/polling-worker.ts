@@ -13,17 +13,18 @@ export interface BatchResult {
 
 /**
  * One pass of a worker: claim some due rows, handle them, say how many and whether more are due.
- * `busy` is true when pokes arrived during the previous pass (requests are coming in): a batch may then
- * use fewer connections. `signal` is aborted when the worker is stopping: a batch checks it between items and returns early,
- * leaving what it has not started to its claim lease (another instance, or this one after a restart,
- * takes it up).
+ * `busy` is true when pokes arrived during the previous pass (requests are coming in): a batch may
+ * then use fewer connections. `signal` is aborted when the worker is stopping: a batch checks it
+ * between items and returns early, leaving what it has not started to its claim lease (another
+ * instance, or this one after a restart, takes it up).
  */
 export type WorkerBatch = (signal: AbortSignal, busy: boolean) => Promise<BatchResult>;
 
 /**
  * Runs `batch` off the request path: on a timer, and at once on `poke()`. Passes never overlap; a poke
- * during a pass schedules one more. Claims use FOR UPDATE SKIP LOCKED, so every instance can run the
- * same worker. `stop()` lets the item in hand finish and starts no other (SIGTERM drain).
+ * during a pass schedules one more, and a drain ends when a pass reports no more due rows. Claims
+ * use FOR UPDATE SKIP LOCKED, so every instance can run the same worker. `stop()` lets the item in
+ * hand finish and starts no other (SIGTERM drain).
  */
 export class PollingWorker {
   private timer?: NodeJS.Timeout;
