@@ -20,8 +20,10 @@ const SECRET = `whsec_bench_${randomBytes(8).toString('hex')}`;
 const QUIET_MS = 2_000;
 /** The dispatcher is only woken by its timer; the webhook worker is poked by each ingest (its timer is parked). */
 const OUTBOX_INTERVAL_MS = 1_500;
-const isOutboxClaim = (s: Statement) => /^UPDATE outbox_deliveries SET attempts = attempts \+ 1/.test(s.sql);
-const isOutboxRead = (s: Statement) => /FROM outbox_deliveries d JOIN outbox_events/.test(s.sql);
+/** The claim alone, or (since it reads the events in the same statement) the claim in a CTE. */
+const isOutboxClaim = (s: Statement) => /^(WITH c AS \( )?UPDATE outbox_deliveries SET attempts = attempts \+ 1/.test(s.sql);
+/** What follows a claim that found work: the separate read of its events, or its delivered/failed mark. */
+const isOutboxFollowUp = (s: Statement) => /FROM outbox_deliveries d JOIN outbox_events|^UPDATE outbox_deliveries SET state = /.test(s.sql);
 
 interface Statement {
   tx: string;
@@ -87,9 +89,13 @@ async function profile(name: string, send: () => Promise<Response>): Promise<{ p
   const body = await response.text();
   await quiet();
   // Empty dispatcher claims (timer passes that found nothing) are left out; a claim that found work is
-  // followed by the read of its events.
+  // followed by the read of its events or by its delivered mark before the next claim.
   const window = statements.slice(from);
-  const taken = window.filter((s, i) => !isOutboxClaim(s) || window.slice(i + 1).find((n) => isOutboxClaim(n) || isOutboxRead(n))?.sql.includes('JOIN'));
+  const taken = window.filter((s, i) => {
+    if (!isOutboxClaim(s)) return true;
+    const next = window.slice(i + 1).find((n) => isOutboxClaim(n) || isOutboxFollowUp(n));
+    return next !== undefined && isOutboxFollowUp(next);
+  });
   // Transactions are grouped by id; autocommit statements ("default") stand alone.
   const groups: Profile['groups'] = [];
   const byTx = new Map<string, Statement[]>();

@@ -18,13 +18,36 @@ export class DeliverEventsUseCase {
     },
   ) {}
 
-  async execute(delivery: Delivery): Promise<void> {
+  /**
+   * Delivers a claimed batch of one target: its payments side by side, each payment's deliveries in
+   * sequence order. Every delivery that went through is marked in ONE statement at the end (a
+   * failure is recorded at once, with its backoff). A crash before that mark re-sends them after
+   * their lease: at least once, as before. `stopping` (SIGTERM) leaves what has not started to its lease.
+   */
+  async executeBatch(batch: Delivery[], stopping?: AbortSignal): Promise<void> {
+    const delivered: Delivery[] = [];
+    // Settled, not all: one payment's failure (the database, say) must not abandon the others mid-flight.
+    const results = await Promise.allSettled(
+      byPayment(batch).map(async (mine) => {
+        for (const delivery of mine) {
+          if (stopping?.aborted) break;
+          if (await this.attempt(delivery)) delivered.push(delivery);
+        }
+      }),
+    );
+    await this.deps.deliveries.markDelivered(delivered.map((d) => d.id));
+    for (const d of delivered) this.deps.metrics.eventDeliveries.inc({ target: targetLabel(d.target), outcome: 'delivered' });
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+
+  /** Delivers one claimed event; true when the target took it, false when the failure was recorded. */
+  private async attempt(delivery: Delivery): Promise<boolean> {
     const target = this.deps.targets(delivery.target);
     try {
       if (!target) throw new Error(`Target ${delivery.target} is no longer configured`);
       await target.deliver(delivery.event);
-      await this.deps.deliveries.markDelivered(delivery.id);
-      this.deps.metrics.eventDeliveries.inc({ target: targetLabel(delivery.target), outcome: 'delivered' });
+      return true;
     } catch (err) {
       const dead = delivery.attempts >= this.deps.maxAttempts;
       const message = describe(err);
@@ -33,8 +56,16 @@ export class DeliverEventsUseCase {
       const context = { event_id: delivery.event.id, target: delivery.target, attempts: delivery.attempts, error: message };
       if (dead) logger.error('event delivery dead after its last attempt', context);
       else logger.warn('event delivery failed; will retry', context);
+      return false;
     }
   }
+}
+
+/** Claimed deliveries grouped by payment, each group in sequence order (the claim gives one per payment; this keeps it safe if that changes). */
+function byPayment(batch: Delivery[]): Delivery[][] {
+  const groups = new Map<string, Delivery[]>();
+  for (const d of batch) groups.set(d.event.aggregateId, [...(groups.get(d.event.aggregateId) ?? []), d]);
+  return [...groups.values()];
 }
 
 /** Webhook URLs may carry credentials; metrics get the kind of target only. */

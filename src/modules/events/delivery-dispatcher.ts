@@ -1,6 +1,6 @@
 import { PollingWorker } from '../../shared/polling-worker';
 import type { DeliverEventsUseCase } from './deliver-events.use-case';
-import type { Delivery, DeliveryRepository } from './delivery.repository';
+import type { DeliveryRepository } from './delivery.repository';
 
 /**
  * Delivers the outbox: one polling worker per target, so each target progresses on its own and a
@@ -10,6 +10,10 @@ import type { Delivery, DeliveryRepository } from './delivery.repository';
  * on any replica). Deliveries for a target this replica does not have configured are left alone:
  * during a rolling update another replica may have it, and a target removed for good keeps its
  * rows `pending` (listed for admins) until it is configured again.
+ *
+ * Woken by the outbox after a commit that appended events (`poke()`), so delivery starts within
+ * milliseconds; the timer (`intervalMs`) stays for retries coming due, expired leases and events
+ * another replica wrote. A short batch with nothing queued behind it ends the pass.
  *
  * Same surface as a PollingWorker (start, poke, drain, stop), so the composition root and the
  * shutdown path treat it as one.
@@ -29,19 +33,9 @@ export class DeliveryDispatcher {
     const { deliveries, deliver, concurrency } = deps;
     const pass = (target: string) => async (stopping: AbortSignal) => {
       const batch = await deliveries.claimDue(concurrency, target);
-      // Settled, not all: one payment's failure (the database, say) must not abandon the others mid-flight.
-      const results = await Promise.allSettled(
-        byPayment(batch).map(async (mine) => {
-          for (const delivery of mine) {
-            // Stopping (SIGTERM): what is not started yet waits for its lease, delivered by another replica or after restart.
-            if (stopping.aborted) break;
-            await deliver.execute(delivery);
-          }
-        }),
-      );
-      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failure) throw failure.reason;
-      return batch.length;
+      if (batch.length > 0) await deliver.executeBatch(batch, stopping);
+      // A short batch with nothing queued behind it: no claim again until a poke or the timer.
+      return { handled: batch.length, more: batch.length === concurrency || batch.some((d) => d.followers) };
     };
     deps.targets.forEach((target, i) => {
       // Worker names reach logs: a webhook URL may carry credentials, so it gets a number instead.
@@ -72,11 +66,4 @@ export class DeliveryDispatcher {
   async stop(): Promise<void> {
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
   }
-}
-
-/** Claimed deliveries grouped by payment, each group in sequence order (the claim gives one per payment; this keeps it safe if that changes). */
-function byPayment(batch: Delivery[]): Delivery[][] {
-  const groups = new Map<string, Delivery[]>();
-  for (const d of batch) groups.set(d.event.aggregateId, [...(groups.get(d.event.aggregateId) ?? []), d]);
-  return [...groups.values()];
 }

@@ -32,6 +32,9 @@ interface DeliveryRow {
   payload: OutgoingEvent['payload'];
 }
 
+/** A claimed delivery; `followers` is true when later events of its payment wait behind it for the same target. */
+export type ClaimedDelivery = Delivery & { followers: boolean };
+
 const toDelivery = (r: DeliveryRow): Delivery => ({
   id: Number(r.id),
   target: r.target,
@@ -58,28 +61,35 @@ export class DeliveryRepository {
    * one attempt can take): a crashed holder's delivery is due again once its lease runs out. A delivery waits while an earlier event of the same payment is still pending for
    * the same target, so each target sees a payment's events in order, across replicas, and a batch
    * holds at most one delivery per payment (its deliveries can run side by side).
+   *
+   * One statement claims and reads the events (the UPDATE in a CTE, joined to `outbox_events`), and
+   * says per delivery whether later events of its payment wait behind it for this target
+   * (`followers`), so the dispatcher knows whether to claim again without an empty claim.
    */
-  async claimDue(limit: number, target: string): Promise<Delivery[]> {
-    const claimed = await this.sql.returning<{ id: string }>(
-      `UPDATE outbox_deliveries SET attempts = attempts + 1, locked_until = now() + make_interval(secs => :leaseSeconds)
-        WHERE id IN (
-          SELECT d.id FROM outbox_deliveries d
-           WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until < now())
-             AND d.target = :target
-             AND NOT EXISTS (SELECT 1 FROM outbox_deliveries earlier
-                              WHERE earlier.target = d.target AND earlier.aggregate_id = d.aggregate_id
-                                AND earlier.sequence < d.sequence AND earlier.state = 'pending')
-           ORDER BY d.sequence
-           LIMIT :limit
-           FOR UPDATE SKIP LOCKED)
-        RETURNING id`,
+  async claimDue(limit: number, target: string): Promise<ClaimedDelivery[]> {
+    const rows = await this.sql.returning<DeliveryRow & { followers: boolean }>(
+      `WITH c AS (
+         UPDATE outbox_deliveries SET attempts = attempts + 1, locked_until = now() + make_interval(secs => :leaseSeconds)
+          WHERE id IN (
+            SELECT d.id FROM outbox_deliveries d
+             WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until < now())
+               AND d.target = :target
+               AND NOT EXISTS (SELECT 1 FROM outbox_deliveries earlier
+                                WHERE earlier.target = d.target AND earlier.aggregate_id = d.aggregate_id
+                                  AND earlier.sequence < d.sequence AND earlier.state = 'pending')
+             ORDER BY d.sequence
+             LIMIT :limit
+             FOR UPDATE SKIP LOCKED)
+          RETURNING *)
+       SELECT c.*, e.type, e.payload,
+              EXISTS (SELECT 1 FROM outbox_deliveries f
+                       WHERE f.target = c.target AND f.aggregate_id = c.aggregate_id
+                         AND f.sequence > c.sequence AND f.state = 'pending') AS followers
+         FROM c JOIN outbox_events e ON e.id = c.event_id
+        ORDER BY c.sequence`,
       { limit, target, leaseSeconds: this.leaseSeconds },
     );
-    if (claimed.length === 0) return [];
-    const rows = await this.sql.many<DeliveryRow>(`${WITH_EVENT} WHERE d.id IN (:ids) ORDER BY d.sequence`, {
-      ids: claimed.map((c) => c.id),
-    });
-    return rows.map(toDelivery);
+    return rows.map((r) => ({ ...toDelivery(r), followers: r.followers === true }));
   }
 
   /**
@@ -95,10 +105,13 @@ export class DeliveryRepository {
     return rows.length;
   }
 
-  async markDelivered(id: number): Promise<void> {
+  /** Marks a batch's delivered rows in one statement. */
+  async markDelivered(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
     await this.sql.exec(
-      `UPDATE outbox_deliveries SET state = 'delivered', delivered_at = now(), locked_until = NULL, last_error = NULL WHERE id = :id`,
-      { id },
+      `UPDATE outbox_deliveries SET state = 'delivered', delivered_at = now(), locked_until = NULL, last_error = NULL
+        WHERE id = ANY(ARRAY[:ids]::bigint[])`,
+      { ids },
     );
   }
 

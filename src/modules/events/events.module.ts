@@ -44,7 +44,9 @@ export function createEventsModule(deps: {
 
   const targetsFor = (subject: EventSubject) =>
     [...targets.keys()].filter((name) => name !== ORDER_SERVICE_TARGET || subject.orderId !== null);
-  const outbox = new OutboxRepository(sql, targetsFor);
+  // A committed change with events wakes the dispatcher at once; its timer stays for retries and for
+  // events other replicas wrote. (`dispatcher` is assigned below, before any transaction can commit.)
+  const outbox = new OutboxRepository(sql, targetsFor, () => dispatcher.poke());
   // A claim outlasts one attempt (three tries of the delivery timeout, plus axios-retry's short pauses).
   const deliveries = new DeliveryRepository(sql, Math.max(60, Math.ceil((3 * config.outbox.deliveryTimeoutMs) / 1000) + 10));
   const deliver = new DeliverEventsUseCase({

@@ -30,28 +30,49 @@ export type TargetsFor = (subject: EventSubject) => string[];
  * delivers them, in order per payment and target.
  */
 export class OutboxRepository {
+  /** Transactions that already wake the dispatcher on commit (one wake per transaction, however many events). */
+  private readonly waking = new WeakSet<Transaction>();
+
   constructor(
     private readonly sql: Sql,
     private readonly targetsFor: TargetsFor = () => [],
+    /** Called after a transaction that appended events commits: wakes the dispatcher (an in-process poke). */
+    private readonly onCommitted: () => void = () => {},
   ) {}
 
+  /**
+   * Writes the event and its deliveries (one per target) in `t`, in one statement. Once `t`
+   * commits, the dispatcher is woken, so delivery starts at once instead of on its next timer pass.
+   */
   async append(type: OutboxEventType, subject: EventSubject, data: Record<string, unknown>, t: Transaction): Promise<string> {
     const id = newId('evt');
     const payload = { id, object: 'event', type, created_at: new Date().toISOString(), data };
-    const [event] = await this.sql.returning<{ sequence: string }>(
-      `INSERT INTO outbox_events (id, aggregate_id, type, payload) VALUES (:id, :aggregateId, :type, CAST(:payload AS jsonb))
-       RETURNING sequence`,
-      { id, aggregateId: subject.id, type, payload: json(payload) },
-      t,
-    );
-    for (const target of this.targetsFor(subject)) {
+    const targets = this.targetsFor(subject);
+    const values = { id, aggregateId: subject.id, type, payload: json(payload), targets };
+    const insertEvent = `INSERT INTO outbox_events (id, aggregate_id, type, payload) VALUES (:id, :aggregateId, :type, CAST(:payload AS jsonb))`;
+    if (targets.length === 0) await this.sql.exec(insertEvent, values, t);
+    else {
       await this.sql.exec(
-        `INSERT INTO outbox_deliveries (event_id, aggregate_id, sequence, target) VALUES (:id, :aggregateId, :sequence, :target)`,
-        { id, aggregateId: subject.id, sequence: event.sequence, target },
+        `WITH e AS (${insertEvent} RETURNING sequence)
+         INSERT INTO outbox_deliveries (event_id, aggregate_id, sequence, target)
+         SELECT :id, :aggregateId, e.sequence, target FROM e, unnest(ARRAY[:targets]::text[]) AS target`,
+        values,
         t,
       );
+      if (!this.waking.has(t)) {
+        this.waking.add(t);
+        t.afterCommit(() => this.onCommitted());
+      }
     }
     return id;
+  }
+
+  /**
+   * Wakes the dispatcher after an autocommit statement that wrote events through `appendCte` (a
+   * transaction's `append` does this itself on commit). Call only once the statement has succeeded.
+   */
+  appended(): void {
+    this.onCommitted();
   }
 
   /**

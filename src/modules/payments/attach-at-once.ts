@@ -107,6 +107,7 @@ async function writeAtOnce(
   }
   const done = await deps.payments.applyIntentAtOnce(next, payment, source, { sql: parts.join(', '), replacements });
   if (!done) return null;
+  if (events.length > 0) deps.outbox.appended();
   if (stored && record) deps.idempotency.completedWith(record, stored.status, stored.text);
   if (next.status !== payment.status) deps.mover.countMove(payment, next);
   return next;
