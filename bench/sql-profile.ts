@@ -142,7 +142,7 @@ function summarise(profiles: Profile[], verbose: boolean): void {
     process.stdout.write(`\n#### ${p.name}\n\n`);
     for (const g of p.groups) {
       process.stdout.write(`- ${g.owner} (${g.tx === 'autocommit' ? 'autocommit' : 'transaction'}):\n`);
-      for (const s of g.statements) process.stdout.write(`    ${s.sql.slice(0, 160)}\n`);
+      for (const s of g.statements) process.stdout.write(`    [${String(Buffer.byteLength(s.sql)).padStart(5)} B] ${s.sql.slice(0, 150)}\n`);
     }
   }
 }
