@@ -1,6 +1,7 @@
 import type { Sequelize } from 'sequelize';
 import { createSequelize } from '../../src/shared/db/database';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/shared/db/embedded-postgres';
+import { enableGroupCommit } from '../../src/shared/db/group-commit';
 import { migrate } from '../../src/shared/db/migrator';
 
 let embedded: EmbeddedPostgres | undefined;
@@ -28,6 +29,8 @@ export async function startTestDatabase(): Promise<Sequelize> {
   activeUrl = url;
   sequelize = createSequelize(url, { poolMax: embedded ? 1 : 10 });
   await sequelize.authenticate();
+  // As the service does on the embedded database (src/shared/db/database.ts).
+  if (embedded) enableGroupCommit(sequelize);
   await migrate(sequelize, { lock: !embedded });
   if (!embedded && !runDatabase) {
     await sequelize.query(

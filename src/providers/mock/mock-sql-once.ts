@@ -1,4 +1,5 @@
 import type { Sequelize } from 'sequelize';
+import { Sql } from '../../shared/db/sql';
 import type { MockAnswer, MockTable, MockTx, StoredIntent } from './mock-store';
 import type { StripeObject } from './stripe-objects';
 
@@ -102,12 +103,12 @@ export async function writeOnce(
     ctes.push(`ev AS (INSERT INTO mock_events (id, type, created, data)
                 SELECT v.id, v.type, v.created, CAST(v.data AS jsonb) FROM (VALUES ${values.join(', ')}) AS v(id, type, created, data) ${gate})`);
   }
-  const [rows] = await sequelize.query(
+  const rows = await new Sql(sequelize).returning<{ n: number }>(
     `WITH k AS (INSERT INTO mock_idempotency_keys (key, request, answer) VALUES (:key, CAST(:request AS jsonb), CAST(:answer AS jsonb))
                 ON CONFLICT (key) DO NOTHING RETURNING key)
      ${ctes.map((c) => `, ${c}`).join('')}
      SELECT count(*)::int AS n FROM k`,
-    { replacements },
+    replacements,
   );
-  return Number((rows as Array<{ n: number }>)[0]?.n ?? 0) > 0;
+  return Number(rows[0]?.n ?? 0) > 0;
 }

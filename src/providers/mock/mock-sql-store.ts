@@ -2,6 +2,7 @@ import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { MockAnswer, MockEventQuery, MockStore, MockTable, MockTx, StoredIntent } from './mock-store';
 import type { StripeObject } from './stripe-objects';
 import { NeedsRead, WriteBuffer, writeOnce } from './mock-sql-once';
+import { Sql } from '../../shared/db/sql';
 
 // Stripe keeps an idempotency key's answer for 24 hours; so does the mock (keys older are purged now and then).
 const KEY_RETENTION = "interval '24 hours'";
@@ -79,10 +80,10 @@ export class SqlMockStore implements MockStore {
       return `(:id${i}, CAST(:ok${i} AS boolean))`;
     });
     // A success is never overwritten by a later failure of a redelivery.
-    await this.sequelize.query(
+    await new Sql(this.sequelize).exec(
       `UPDATE mock_events e SET delivery_success = (e.delivery_success IS TRUE OR m.success)
          FROM (VALUES ${rows.join(', ')}) AS m(id, success) WHERE e.id = m.id`,
-      { replacements },
+      replacements,
     );
   }
 

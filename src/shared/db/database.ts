@@ -3,6 +3,7 @@ import { Sequelize, type Transaction } from 'sequelize';
 import type { Config } from '../config';
 import { logger } from '../logger';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+import { enableGroupCommit } from './group-commit';
 
 export interface Database {
   sequelize: Sequelize;
@@ -24,6 +25,8 @@ export async function connectDatabase(config: Pick<Config, 'database'>): Promise
     ssl: config.database.ssl,
   });
   await sequelize.authenticate();
+  // One engine behind one connection: autocommit statements arriving together share a commit.
+  if (embedded) enableGroupCommit(sequelize);
   return {
     sequelize,
     embedded: Boolean(embedded),
