@@ -6,6 +6,7 @@ import { PendingKey, type IdempotencyRecord } from '../idempotency';
 import { applyIntent } from './apply-intent';
 import { declineError, providerFailure } from './payment.errors';
 import type { Payment } from './payment.model';
+import type { NewCreatedPayment } from './payment.repository';
 import type { MoveSource } from './payment-status';
 import type { Principal } from '../../shared/auth/jwt-verifier';
 import type { CreatePaymentBody } from './payment.schemas';
@@ -73,6 +74,25 @@ export class CreatePaymentUseCase {
     return { payment: await this.attachIntent(payment, 'api', finishFor(created)), created };
   }
 
+  /** The row phase 1 writes: `pending`, priced by `price`, with the card and customer asked for. */
+  private newPayment(id: string, input: CreatePaymentBody, price: Price, actor: Principal, customerId: string | null): NewCreatedPayment {
+    return {
+      id,
+      userId: actor.userId,
+      orderId: input.order_id ?? null,
+      amount: price.amount,
+      currency: price.currency,
+      description: input.description ?? null,
+      metadata: input.metadata ?? {},
+      provider: this.deps.provider.name,
+      status: 'pending',
+      orderCheck: price.orderCheck,
+      paymentMethod: input.payment_method ?? null,
+      providerCustomerId: customerId,
+      setupFutureUsage: input.setup_future_usage ?? null,
+    };
+  }
+
   /**
    * Phase 1: the local row, its history row and the key's recovery point, committed before any
    * provider call: one statement (three rows or none), autocommit (one round trip). A crash before
@@ -91,21 +111,7 @@ export class CreatePaymentUseCase {
     const id = newId('pay');
     const insert = (t?: Transaction) =>
       payments.insertCreated(
-        {
-          id,
-          userId: actor.userId,
-          orderId: input.order_id ?? null,
-          amount: price.amount,
-          currency: price.currency,
-          description: input.description ?? null,
-          metadata: input.metadata ?? {},
-          provider: this.deps.provider.name,
-          status: 'pending',
-          orderCheck: price.orderCheck,
-          paymentMethod: input.payment_method ?? null,
-          providerCustomerId: customerId,
-          setupFutureUsage: input.setup_future_usage ?? null,
-        },
+        this.newPayment(id, input, price, actor, customerId),
         { source: 'api' },
         idem ? idempotency.checkpointCte(idem, 'payment_created', '(SELECT id FROM p)') : null,
         t,
@@ -138,22 +144,9 @@ export class CreatePaymentUseCase {
   private async recordPaymentWithKey(input: CreatePaymentBody, price: Price, actor: Principal, key: PendingKey): Promise<Payment | null> {
     const { payments, mover, idempotency } = this.deps;
     const id = newId('pay');
+    // Only a create without an order or a customer look-up comes here (see `execute`).
     const written = await payments.insertCreatedWithKey(
-      {
-        id,
-        userId: actor.userId,
-        orderId: null,
-        amount: price.amount,
-        currency: price.currency,
-        description: input.description ?? null,
-        metadata: input.metadata ?? {},
-        provider: this.deps.provider.name,
-        status: 'pending',
-        orderCheck: price.orderCheck,
-        paymentMethod: input.payment_method ?? null,
-        providerCustomerId: null,
-        setupFutureUsage: input.setup_future_usage ?? null,
-      },
+      this.newPayment(id, input, price, actor, null),
       { source: 'api' },
       idempotency.newKeyCte(key, 'payment_created', id),
     );

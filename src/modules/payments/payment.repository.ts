@@ -17,6 +17,13 @@ export interface NewPayment {
   orderCheck?: OrderCheck | null;
 }
 
+/** A new payment as a create's phase 1 writes it: with the card, customer and future usage asked for. */
+export type NewCreatedPayment = NewPayment & {
+  paymentMethod: string | null;
+  providerCustomerId: string | null;
+  setupFutureUsage: Payment['setupFutureUsage'];
+};
+
 /** Columns a use case may change; keys are column names. */
 export interface PaymentChanges {
   status?: PaymentStatus;
@@ -50,6 +57,18 @@ export interface ListFilters {
   startingAfter?: string;
 }
 
+/** The replacements of a new payment's row and its first history row (`insertCreated*`). */
+function createdValues(p: NewPayment, move: { source: MoveSource }): Record<string, unknown> {
+  return {
+    ...p,
+    metadata: json(p.metadata),
+    orderAmount: p.orderCheck?.amount ?? null,
+    orderCurrency: p.orderCheck?.currency ?? null,
+    orderCheckedAt: p.orderCheck?.checkedAt ?? null,
+    moveSource: move.source,
+  };
+}
+
 export class PaymentRepository {
   constructor(private readonly sql: Sql) {}
 
@@ -80,7 +99,7 @@ export class PaymentRepository {
    * row to the payment is checked at the end of the statement, when the payment row exists.
    */
   async insertCreated(
-    p: NewPayment & { paymentMethod: string | null; providerCustomerId: string | null; setupFutureUsage: Payment['setupFutureUsage'] },
+    p: NewCreatedPayment,
     move: { source: MoveSource },
     also: { sql: string; replacements: Record<string, unknown> } | null,
     t?: Transaction,
@@ -97,15 +116,7 @@ export class PaymentRepository {
          SELECT id, NULL, status, :moveSource, NULL FROM p)
        ${also ? `, k AS (${also.sql})` : ''}
        SELECT * FROM p`,
-      {
-        ...also?.replacements,
-        ...p,
-        metadata: json(p.metadata),
-        orderAmount: p.orderCheck?.amount ?? null,
-        orderCurrency: p.orderCheck?.currency ?? null,
-        orderCheckedAt: p.orderCheck?.checkedAt ?? null,
-        moveSource: move.source,
-      },
+      { ...also?.replacements, ...createdValues(p, move) },
       t,
     );
     return toPayment(row);
@@ -119,7 +130,7 @@ export class PaymentRepository {
    * the key row (`id`, `lock_token`).
    */
   async insertCreatedWithKey(
-    p: NewPayment & { paymentMethod: string | null; providerCustomerId: string | null; setupFutureUsage: Payment['setupFutureUsage'] },
+    p: NewCreatedPayment,
     move: { source: MoveSource },
     key: { sql: string; replacements: Record<string, unknown> },
   ): Promise<{ payment: Payment; key: { id: string; lock_token: string } } | null> {
@@ -136,15 +147,7 @@ export class PaymentRepository {
          INSERT INTO payment_status_history (payment_id, from_status, to_status, source, event_id)
          SELECT id, NULL, status, :moveSource, NULL FROM p)
        SELECT p.*, k.id AS idem_key_id, k.lock_token AS idem_lock_token FROM p CROSS JOIN k`,
-      {
-        ...key.replacements,
-        ...p,
-        metadata: json(p.metadata),
-        orderAmount: p.orderCheck?.amount ?? null,
-        orderCurrency: p.orderCheck?.currency ?? null,
-        orderCheckedAt: p.orderCheck?.checkedAt ?? null,
-        moveSource: move.source,
-      },
+      { ...key.replacements, ...createdValues(p, move) },
     );
     if (!row) return null;
     return { payment: toPayment(row), key: { id: row.idem_key_id, lock_token: row.idem_lock_token } };

@@ -20,8 +20,6 @@ import {
   type ProviderPaymentMethod,
   type ProviderRefund,
   type ProviderSetupIntent,
-  type ProviderWebhookEvent,
-  type WebhookVerification,
 } from '../payment-provider';
 import { stripeWebhookEvents } from '../stripe/stripe-webhook-event';
 import { outcomeForPaymentMethod, randomFailure, type MockOutcome } from './mock-outcomes';
@@ -219,21 +217,10 @@ export class MockProvider implements PaymentProvider {
   }
 
   // The mock's events are Stripe's, signed Stripe's way: read and verified as Stripe's are.
-  verifyWebhookEvent(rawBody: Buffer, signatureHeader: string | undefined, verification: WebhookVerification): ProviderWebhookEvent {
-    return stripeWebhookEvents.verifyWebhookEvent(rawBody, signatureHeader, verification);
-  }
-
-  readEvent(event: Record<string, unknown>): ProviderWebhookEvent {
-    return stripeWebhookEvents.readEvent(event);
-  }
-
-  signWebhookPayload(payload: string, secret: string): string {
-    return stripeWebhookEvents.signWebhookPayload(payload, secret);
-  }
-
-  intentFromEvent(object: Record<string, unknown>): ProviderPaymentIntent {
-    return stripeWebhookEvents.intentFromEvent(object);
-  }
+  readonly verifyWebhookEvent = stripeWebhookEvents.verifyWebhookEvent;
+  readonly readEvent = stripeWebhookEvents.readEvent;
+  readonly signWebhookPayload = stripeWebhookEvents.signWebhookPayload;
+  readonly intentFromEvent = stripeWebhookEvents.intentFromEvent;
 
   /**
    * Drives a mock intent as `POST /v1/test/simulate` asks and returns the events Stripe would send,

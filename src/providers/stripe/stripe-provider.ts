@@ -15,8 +15,6 @@ import {
   type PaymentProvider,
   type ProviderPaymentIntent,
   type ProviderSetupIntent,
-  type ProviderWebhookEvent,
-  type WebhookVerification,
 } from '../payment-provider';
 import { translateStripeError } from './stripe-errors';
 import { toProviderIntent, toProviderPaymentMethod, toProviderRefund, toProviderSetupIntent } from './stripe-mappers';
@@ -166,21 +164,11 @@ export class StripeProvider implements PaymentProvider {
     return true;
   }
 
-  verifyWebhookEvent(rawBody: Buffer, signatureHeader: string | undefined, verification: WebhookVerification): ProviderWebhookEvent {
-    return stripeWebhookEvents.verifyWebhookEvent(rawBody, signatureHeader, verification);
-  }
-
-  readEvent(event: Record<string, unknown>): ProviderWebhookEvent {
-    return stripeWebhookEvents.readEvent(event);
-  }
-
-  signWebhookPayload(payload: string, secret: string): string {
-    return stripeWebhookEvents.signWebhookPayload(payload, secret);
-  }
-
-  intentFromEvent(object: Record<string, unknown>): ProviderPaymentIntent {
-    return stripeWebhookEvents.intentFromEvent(object);
-  }
+  // Webhook events are read and verified as `stripe-webhook-event.ts` documents (Stripe's rules).
+  readonly verifyWebhookEvent = stripeWebhookEvents.verifyWebhookEvent;
+  readonly readEvent = stripeWebhookEvents.readEvent;
+  readonly signWebhookPayload = stripeWebhookEvents.signWebhookPayload;
+  readonly intentFromEvent = stripeWebhookEvents.intentFromEvent;
 
   private async call(fn: () => Promise<Stripe.PaymentIntent>): Promise<ProviderPaymentIntent> {
     return toProviderIntent(await this.attempt(fn));
