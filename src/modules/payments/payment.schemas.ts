@@ -21,10 +21,19 @@ export const orderIdSchema = boundedText(255)
   // The id is a path segment at the order service (/v1/orders/{id}); URL parsing resolves these two.
   .refine((id) => id !== '.' && id !== '..', 'must not be "." or ".."');
 
+// PostgreSQL's jsonb cannot hold U+0000 (the row's INSERT fails): refused up front, not a 500 later.
+// Other control characters (a newline in a note) are fine in metadata, as at Stripe.
+const NO_NUL = /^[^\u0000]*$/;
+
 const metadataSchema = z
   .record(
-    z.string().min(1, 'keys must not be empty').max(METADATA_KEY_MAX, `keys must be at most ${METADATA_KEY_MAX} characters`).regex(/^[^[\]]+$/, 'keys must not contain square brackets'),
-    z.string().max(METADATA_VALUE_MAX, `values must be at most ${METADATA_VALUE_MAX} characters`),
+    z
+      .string()
+      .min(1, 'keys must not be empty')
+      .max(METADATA_KEY_MAX, `keys must be at most ${METADATA_KEY_MAX} characters`)
+      .regex(/^[^[\]]+$/, 'keys must not contain square brackets')
+      .regex(NO_NUL, 'keys must not contain the NUL character'),
+    z.string().max(METADATA_VALUE_MAX, `values must be at most ${METADATA_VALUE_MAX} characters`).regex(NO_NUL, 'values must not contain the NUL character'),
   )
   .superRefine((metadata, ctx) => {
     const keys = Object.keys(metadata);
