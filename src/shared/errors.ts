@@ -2,6 +2,8 @@
  * Domain errors carry a code, never an HTTP status. The one table below maps codes to statuses and
  * API error types; `toErrorResponse` is used by Express, the idempotency store and the jobs alike.
  */
+import { DatabaseError as PgDatabaseError } from 'pg';
+
 export type ErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
@@ -147,7 +149,8 @@ const CONNECTION_LOST_MESSAGE =
 /**
  * True when `err` means the database could not be reached or the connection was lost (not that a
  * query was wrong): Sequelize's connection errors, node-postgres's "not queryable" / "Connection
- * terminated" family, and, inside a Sequelize error, a socket code or an SQLSTATE above. Looks
+ * terminated" family, and, inside a Sequelize error, a socket code or an SQLSTATE above (an SQLSTATE
+ * also on node-postgres's own server error, which the pool throws unwrapped while connecting). Looks
  * through `original`/`parent`, `cause` and AggregateError's `errors`, where pg and Node nest the reason.
  * Socket codes count only under a Sequelize error, so an HTTP client's ECONNREFUSED is not called a
  * database outage.
@@ -162,6 +165,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     if (CONNECTION_ERROR_NAMES.has(e.name) || CONNECTION_LOST_MESSAGE.test(e.message)) return true;
     const code = (e as { code?: unknown }).code;
     if (fromSequelize && typeof code === 'string' && (SOCKET_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
+    // The server's own error, unwrapped: the pool throws it as is when a connection dies while it is
+    // set up (Sequelize's session SETs, our afterConnect hook), e.g. 57P01 from a failover.
+    if (e instanceof PgDatabaseError && typeof code === 'string' && UNAVAILABLE_SQLSTATE.test(code)) return true;
     const nested = e as { original?: unknown; parent?: unknown; cause?: unknown; errors?: unknown };
     const inner = [nested.original, nested.parent, nested.cause, ...(Array.isArray(nested.errors) ? nested.errors : [])];
     return inner.some((i) => visit(i, depth + 1));

@@ -59,6 +59,8 @@ describe('isDatabaseUnavailable: which errors mean the database is down (503 dat
     ['SequelizeHostNotFoundError (ENOTFOUND)', () => new HostNotFoundError(socketError('ENOTFOUND', 'getaddrinfo'))],
     ['SequelizeConnectionAcquireTimeoutError (pool exhausted while the database hangs)', () =>
       new ConnectionAcquireTimeoutError(Object.assign(new Error('Operation timeout'), { name: 'TimeoutError' }))],
+    ["57P01 from pg itself, unwrapped: a connection terminated while the pool set it up (Sequelize's session SETs, the afterConnect hook)", () =>
+      pgServerError('terminating connection due to administrator command', '57P01')],
     ['a rejected COMMIT whose connection broke, passed on as a cause', () =>
       new Error('commit failed', { cause: fromQuery(new Error('Connection terminated unexpectedly')) })],
   ];
@@ -79,6 +81,7 @@ describe('isDatabaseUnavailable: which errors mean the database is down (503 dat
     ['a statement timeout (57014 query_canceled): the database answered', () =>
       fromQuery(pgServerError('canceling statement due to statement timeout', '57014', 'ERROR'))],
     ["an HTTP client's ECONNREFUSED (not the database)", () => socketError('ECONNREFUSED', 'connect')],
+    ['a unique violation (23505) from pg itself, unwrapped', () => pgServerError('duplicate key', '23505', 'ERROR')],
     ['a plain programming error', () => new TypeError("Cannot read properties of undefined (reading 'id')")],
   ];
 

@@ -278,6 +278,32 @@ export class IdempotencyStore {
     }
   }
 
+  /**
+   * Unlocks a key that `newKeyCte`'s statement may have committed although its caller saw only an
+   * error (the connection died after the commit, before the answer): without this the key would
+   * answer 409 until its lease ran out, while the database is back at once. Only that statement's
+   * own lock matches: the payment id is this attempt's own, and `locked_at = created_at` holds only
+   * until a resume locks the key again. Nothing matches when the statement did not commit. Retried
+   * as `release`; throws when the database stays unavailable (the lease frees the key then).
+   */
+  async releaseUnacknowledged(pending: PendingKey, paymentId: string): Promise<void> {
+    const { userId, key } = pending.request;
+    for (const delayMs of RELEASE_RETRY_DELAYS_MS) {
+      try {
+        await this.sql.exec(
+          `UPDATE idempotency_keys SET locked_at = NULL
+            WHERE user_id = :userId AND idempotency_key = :key AND payment_id = :paymentId
+              AND locked_at = created_at AND response_status IS NULL`,
+          { userId, key, paymentId },
+        );
+        return;
+      } catch (err) {
+        if (delayMs === undefined) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+
   private async unlock(records: IdempotencyRecord[]): Promise<number> {
     const rows = await this.sql.returning<{ id: string }>(
       `UPDATE idempotency_keys SET locked_at = NULL

@@ -17,6 +17,7 @@ import { recordDeclineWithoutIntent } from './record-decline';
 import { customerForPayment, customerIsLocal } from './payment-customer';
 import { claimOrder } from './order-payment-guard';
 import { attachAtOnce, type FinishWith } from './attach-at-once';
+import { logger } from '../../shared/logger';
 
 /** How the caller answers for the payment a create ends with (`created`: a new payment, not the order's open one). */
 export type CreateAnswer = (payment: Payment, created: boolean) => { status: number; body: unknown };
@@ -144,12 +145,20 @@ export class CreatePaymentUseCase {
   private async recordPaymentWithKey(input: CreatePaymentBody, price: Price, actor: Principal, key: PendingKey): Promise<Payment | null> {
     const { payments, mover, idempotency } = this.deps;
     const id = newId('pay');
-    // Only a create without an order or a customer look-up comes here (see `execute`).
-    const written = await payments.insertCreatedWithKey(
-      this.newPayment(id, input, price, actor, null),
-      { source: 'api' },
-      idempotency.newKeyCte(key, 'payment_created', id),
-    );
+    let written: Awaited<ReturnType<typeof payments.insertCreatedWithKey>>;
+    try {
+      // Only a create without an order or a customer look-up comes here (see `execute`).
+      written = await payments.insertCreatedWithKey(
+        this.newPayment(id, input, price, actor, null),
+        { source: 'api' },
+        idempotency.newKeyCte(key, 'payment_created', id),
+      );
+    } catch (err) {
+      // The statement may have committed with only its answer lost (the connection died): unlock the
+      // key it would have written, so a retry resumes at once instead of meeting 409 until the lease ends.
+      await idempotency.releaseUnacknowledged(key, id).catch((releaseError) => logger.warn('idempotency key not released', { err: releaseError }));
+      throw err;
+    }
     if (!written) return null;
     idempotency.begunWith(key, written.key, 'payment_created', id);
     mover.countCreation(written.payment);

@@ -21,10 +21,22 @@ export const orderIdSchema = boundedText(255)
   // The id is a path segment at the order service (/v1/orders/{id}); URL parsing resolves these two.
   .refine((id) => id !== '.' && id !== '..', 'must not be "." or ".."');
 
+// PostgreSQL's jsonb cannot hold U+0000, nor a lone UTF-16 surrogate (JSON.stringify writes it as
+// `\ud800`, which jsonb refuses): the row's INSERT fails, so these are refused up front instead of a
+// 500 on every retry. Other control characters (a newline in a note) are fine in metadata, as at Stripe.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const storableInJsonb = (text: string) => !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+const NOT_STORABLE = 'must be valid Unicode text without the NUL character';
+
 const metadataSchema = z
   .record(
-    z.string().min(1, 'keys must not be empty').max(METADATA_KEY_MAX, `keys must be at most ${METADATA_KEY_MAX} characters`).regex(/^[^[\]]+$/, 'keys must not contain square brackets'),
-    z.string().max(METADATA_VALUE_MAX, `values must be at most ${METADATA_VALUE_MAX} characters`),
+    z
+      .string()
+      .min(1, 'keys must not be empty')
+      .max(METADATA_KEY_MAX, `keys must be at most ${METADATA_KEY_MAX} characters`)
+      .regex(/^[^[\]]+$/, 'keys must not contain square brackets')
+      .refine(storableInJsonb, `keys ${NOT_STORABLE}`),
+    z.string().max(METADATA_VALUE_MAX, `values must be at most ${METADATA_VALUE_MAX} characters`).refine(storableInJsonb, `values ${NOT_STORABLE}`),
   )
   .superRefine((metadata, ctx) => {
     const keys = Object.keys(metadata);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import pg from 'pg';
 import { Sequelize, type Transaction } from 'sequelize';
 import type { Config } from '../config';
 import { logger } from '../logger';
@@ -37,9 +38,30 @@ export async function connectDatabase(config: Pick<Config, 'database'>): Promise
   };
 }
 
+/**
+ * pg's Client listening for 'error' from its birth. Sequelize adds its own listener only once the
+ * connection is up, and pg reads ReadyForQuery and a FATAL that follows it (a backend terminated by a
+ * failover, a PostgreSQL restart or pg_terminate_backend while the pool opens a connection) from one
+ * TCP chunk synchronously: with no listener yet, that 'error' is an uncaught exception that ends the
+ * process. Here it marks the client invalid, as Sequelize's listener does, so the pool discards it.
+ */
+class ListenedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', (err) => {
+      (this as unknown as { _invalid: boolean })._invalid = true;
+      logger.warn('database connection lost', { err: err.message });
+    });
+  }
+}
+
+/** The `pg` module as Sequelize uses it, with `ListenedClient` for its Client. */
+const PG_DIALECT_MODULE = { ...pg, Client: ListenedClient };
+
 export function createSequelize(url: string, options: { poolMax: number; ssl?: boolean }): Sequelize {
   return new Sequelize(url, {
     dialect: 'postgres',
+    dialectModule: PG_DIALECT_MODULE,
     // Checked per statement (LOG_LEVEL is applied after start-up): no log entry is built at all unless debug is on.
     logging: (sql) => {
       if (logger.isDebugEnabled()) logger.debug('sql', { sql });

@@ -41,6 +41,11 @@ const REFUSED: RefusedCase[] = [
   { when: 'a metadata value has 501 characters', body: { amount: 2000, currency: 'usd', metadata: { note: 'v'.repeat(501) } }, code: 'parameter_invalid', param: 'metadata.note' },
   { when: 'a metadata value is not a string', body: { amount: 2000, currency: 'usd', metadata: { count: 5 } }, code: 'parameter_invalid', param: 'metadata.count' },
   { when: 'metadata is an array', body: { amount: 2000, currency: 'usd', metadata: ['a'] }, code: 'parameter_invalid', param: 'metadata' },
+  // jsonb cannot store U+0000 or a lone surrogate: these were a 500 (on every retry) instead of a 400.
+  { when: 'a metadata value has a NUL character', body: { amount: 2000, currency: 'usd', metadata: { note: 'a\u0000b' } }, code: 'parameter_invalid', param: 'metadata.note' },
+  { when: 'a metadata key has a NUL character', body: { amount: 2000, currency: 'usd', metadata: { 'n\u0000': 'v' } }, code: 'parameter_invalid', param: 'metadata.n\u0000' },
+  { when: 'a metadata value has a lone surrogate', body: { amount: 2000, currency: 'usd', metadata: { note: 'a\ud800' } }, code: 'parameter_invalid', param: 'metadata.note' },
+  { when: 'a metadata key has a lone surrogate', body: { amount: 2000, currency: 'usd', metadata: { '\udc00k': 'v' } }, code: 'parameter_invalid', param: 'metadata.\udc00k' },
   { when: 'the description has 1001 characters', body: { amount: 2000, currency: 'usd', description: 'd'.repeat(1001) }, code: 'parameter_invalid', param: 'description' },
   { when: 'the order_id has 256 characters', body: { amount: 2000, currency: 'usd', order_id: 'o'.repeat(256) }, code: 'parameter_invalid', param: 'order_id' },
   { when: 'the order_id has a control character', body: { amount: 2000, currency: 'usd', order_id: 'ord\n1' }, code: 'parameter_invalid', param: 'order_id' },
