@@ -69,6 +69,24 @@ export class PaymentLedger {
   }
 
   /**
+   * From now on, the history rows and outbox events written in `t` (through this ledger, or the
+   * outbox directly) wait for `flushWrites(t)`, which writes each kind in one statement, in the order
+   * they were made (one payment's events keep their order). For a transaction making many moves (a
+   * webhook batch). Nothing in `t` may read them before the flush; the caller must flush before it
+   * commits, or they are lost.
+   */
+  holdWrites(t: Transaction): void {
+    this.payments.holdMoves(t);
+    this.outbox.hold(t);
+  }
+
+  /** Writes what `t` held since `holdWrites` (history rows, then outbox events): two statements at most. */
+  async flushWrites(t: Transaction): Promise<void> {
+    await this.payments.flushMoves(t);
+    await this.outbox.flush(t);
+  }
+
+  /**
    * Brings a locked payment in line with the provider's intent (see `applyIntent`); `refused` wrote
    * nothing. With `event` (the PaymentIntent event reporting `intent`), an applied intent also
    * records the event as the last one applied (`recordAppliedEvent`): in the move's own UPDATE when

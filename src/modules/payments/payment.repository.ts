@@ -92,6 +92,18 @@ function createdValues(p: NewPayment, move: { source: MoveSource }): Record<stri
   };
 }
 
+/** A history row waiting in a holding transaction for `PaymentRepository.flushMoves`. */
+interface HeldMove {
+  paymentId: string;
+  from: PaymentStatus | null;
+  to: PaymentStatus;
+  source: MoveSource;
+  eventId: string | null;
+}
+
+/** Transactions whose history rows wait for one `flushMoves` (see `holdMoves`), in insert order. */
+const heldMoves = new WeakMap<Transaction, HeldMove[]>();
+
 export class PaymentRepository {
   constructor(private readonly sql: Sql) {}
 
@@ -380,11 +392,47 @@ export class PaymentRepository {
     if (row) LockedPayments.remember(t, toPayment(row));
   }
 
+  /**
+   * From now on, `insertMove` in `t` only keeps the row; `flushMoves(t)` writes them all, in order,
+   * in one statement (a webhook batch: one round trip instead of one per move). The caller must
+   * `flushMoves` before it commits, or the rows are lost.
+   */
+  holdMoves(t: Transaction): void {
+    if (!heldMoves.has(t)) heldMoves.set(t, []);
+  }
+
+  /** Writes the history rows `t` held, ids ascending in insert order, and stops holding. */
+  async flushMoves(t: Transaction): Promise<void> {
+    const moves = heldMoves.get(t) ?? [];
+    heldMoves.delete(t);
+    if (moves.length === 0) return;
+    await this.sql.exec(
+      `INSERT INTO payment_status_history (payment_id, from_status, to_status, source, event_id)
+       SELECT v.payment_id, v.from_status, v.to_status, v.source, v.event_id
+         FROM unnest(ARRAY[:paymentIds]::text[], ARRAY[:froms]::text[], ARRAY[:tos]::text[], ARRAY[:sources]::text[], ARRAY[:eventIds]::text[])
+              WITH ORDINALITY AS v(payment_id, from_status, to_status, source, event_id, ord)
+        ORDER BY v.ord`,
+      {
+        paymentIds: moves.map((m) => m.paymentId),
+        froms: moves.map((m) => m.from),
+        tos: moves.map((m) => m.to),
+        sources: moves.map((m) => m.source),
+        eventIds: moves.map((m) => m.eventId),
+      },
+      t,
+    );
+  }
+
   async insertMove(
     paymentId: string,
     move: { from: PaymentStatus | null; to: PaymentStatus; source: MoveSource; eventId?: string | null },
     t: Transaction,
   ): Promise<void> {
+    const holding = heldMoves.get(t);
+    if (holding) {
+      holding.push({ paymentId, from: move.from, to: move.to, source: move.source, eventId: move.eventId ?? null });
+      return;
+    }
     await this.sql.exec(
       `INSERT INTO payment_status_history (payment_id, from_status, to_status, source, event_id)
        VALUES (:paymentId, :from, :to, :source, :eventId)`,

@@ -46,7 +46,8 @@ export class ApplyWebhookEventUseCase {
    * oldest first), then one UPDATE finishing them all. If anything in the batch throws, the batch
    * rolls back and each event is applied on its own (`execute`): one bad event neither blocks nor
    * poisons the others, and only it counts an attempt failed. The batch's payments are locked up
-   * front in one statement (`lockPayments`), so its handlers' own locks cost no round trip. Events a handler sends to the provider
+   * front in one statement (`lockPayments`), so its handlers' own locks cost no round trip, and
+   * their history rows and outbox events are written at the end, one statement each (`holdWrites`). Events a handler sends to the provider
    * are synced after the commit, one by one, with no transaction open across the provider call.
    */
   async executeBatch(batch: WebhookEvent[], stopping?: AbortSignal): Promise<void> {
@@ -55,8 +56,11 @@ export class ApplyWebhookEventUseCase {
     try {
       decisions = await withTransaction(this.deps.sequelize, async (t) => {
         await this.lockPayments(batch, t);
+        // History rows and outbox events of the whole batch: one statement each, at the end.
+        this.deps.payments.holdWrites(t);
         const decided: Decision[] = [];
         for (const event of [...batch].sort(lockOrder)) decided.push(await this.decide(event, t));
+        await this.deps.payments.flushWrites(t);
         await this.deps.events.finishMany(decided.flatMap((d) => ('finished' in d ? [d.finished] : [])), t);
         return decided;
       });
