@@ -29,6 +29,18 @@ export type TargetsFor = (subject: EventSubject) => string[];
  * change it describes, so it exists exactly when the change does and cannot be lost. The dispatcher
  * delivers them, in order per payment and target.
  */
+/** An appended event waiting in a holding transaction for `OutboxRepository.flush`. */
+interface HeldEvent {
+  id: string;
+  aggregateId: string;
+  type: OutboxEventType;
+  payload: string | null;
+  targets: string[];
+}
+
+/** Transactions whose appends wait for one `flush` (see `hold`): their events in append order. */
+const held = new WeakMap<Transaction, HeldEvent[]>();
+
 export class OutboxRepository {
   /** Transactions that already wake the dispatcher on commit (one wake per transaction, however many events). */
   private readonly waking = new WeakSet<Transaction>();
@@ -49,6 +61,11 @@ export class OutboxRepository {
     const payload = { id, object: 'event', type, created_at: new Date().toISOString(), data };
     const targets = this.targetsFor(subject);
     const values = { id, aggregateId: subject.id, type, payload: json(payload), targets };
+    const holding = held.get(t);
+    if (holding) {
+      holding.push({ id, aggregateId: subject.id, type, payload: values.payload, targets });
+      return id;
+    }
     const insertEvent = `INSERT INTO outbox_events (id, aggregate_id, type, payload) VALUES (:id, :aggregateId, :type, CAST(:payload AS jsonb))`;
     if (targets.length === 0) await this.sql.exec(insertEvent, values, t);
     else {
@@ -65,6 +82,54 @@ export class OutboxRepository {
       }
     }
     return id;
+  }
+
+  /**
+   * From now on, `append` in `t` only keeps the event; `flush(t)` writes all of them, in append order,
+   * in one statement. For a transaction appending many events (a webhook batch): one round trip
+   * instead of one per event. The caller must `flush` before it commits, or the events are lost.
+   */
+  hold(t: Transaction): void {
+    if (!held.has(t)) held.set(t, []);
+  }
+
+  /**
+   * Writes the events `t` held (see `hold`) and their deliveries in one statement, their sequences
+   * ascending in append order (so one payment's events keep their order), and stops holding: later
+   * appends in `t` are written at once. Wakes the dispatcher once `t` commits.
+   */
+  async flush(t: Transaction): Promise<void> {
+    const events = held.get(t) ?? [];
+    held.delete(t);
+    if (events.length === 0) return;
+    const deliveries = events.flatMap((e) => e.targets.map((target) => ({ eventId: e.id, target })));
+    // The sort sits under the INSERT, so each row's sequence default is drawn in append order.
+    const insertEvents = `INSERT INTO outbox_events (id, aggregate_id, type, payload)
+         SELECT v.id, v.aggregate_id, v.type, CAST(v.payload AS jsonb)
+           FROM unnest(ARRAY[:ids]::text[], ARRAY[:aggregateIds]::text[], ARRAY[:types]::text[], ARRAY[:payloads]::text[])
+                WITH ORDINALITY AS v(id, aggregate_id, type, payload, ord)
+          ORDER BY v.ord`;
+    const values: Record<string, unknown> = {
+      ids: events.map((e) => e.id),
+      aggregateIds: events.map((e) => e.aggregateId),
+      types: events.map((e) => e.type),
+      payloads: events.map((e) => e.payload),
+    };
+    if (deliveries.length === 0) return void (await this.sql.exec(insertEvents, values, t));
+    await this.sql.exec(
+      `WITH e AS (${insertEvents} RETURNING id, aggregate_id, sequence)
+       INSERT INTO outbox_deliveries (event_id, aggregate_id, sequence, target)
+       SELECT e.id, e.aggregate_id, e.sequence, d.target
+         FROM unnest(ARRAY[:deliveryEvents]::text[], ARRAY[:deliveryTargets]::text[]) WITH ORDINALITY AS d(event_id, target, ord)
+         JOIN e ON e.id = d.event_id
+        ORDER BY e.sequence, d.ord`,
+      { ...values, deliveryEvents: deliveries.map((d) => d.eventId), deliveryTargets: deliveries.map((d) => d.target) },
+      t,
+    );
+    if (!this.waking.has(t)) {
+      this.waking.add(t);
+      t.afterCommit(() => this.onCommitted());
+    }
   }
 
   /**

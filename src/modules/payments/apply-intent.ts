@@ -2,7 +2,7 @@ import type { Transaction } from 'sequelize';
 import type { ProviderPaymentIntent } from '../../providers/payment-provider';
 import type { Payment } from './payment.model';
 import type { MoveContext, MoveResult, PaymentMover } from './payment-mover';
-import type { PaymentChanges } from './payment.repository';
+import type { AppliedEvent, PaymentChanges } from './payment.repository';
 import type { PaymentStatus } from './payment-status';
 
 /** Our status for a provider PaymentIntent. A declined attempt leaves Stripe at requires_payment_method. */
@@ -26,7 +26,8 @@ export function statusFromIntent(intent: ProviderPaymentIntent): PaymentStatus {
 
 /**
  * Brings a locked payment in line with what the provider says about its intent. A move the state
- * machine refuses (e.g. `processing` after `succeeded`) changes nothing.
+ * machine refuses (e.g. `processing` after `succeeded`) changes nothing. `event` (the PaymentIntent
+ * event that reported `intent`, if any) is recorded in the move's UPDATE when it writes one.
  */
 export async function applyIntent(
   mover: PaymentMover,
@@ -34,6 +35,7 @@ export async function applyIntent(
   intent: ProviderPaymentIntent,
   ctx: MoveContext,
   t: Transaction,
+  event?: AppliedEvent,
 ): Promise<MoveResult> {
   const target = statusFromIntent(intent);
   // Refund and dispute states sit "after" succeeded; the intent still says succeeded there.
@@ -54,5 +56,5 @@ export async function applyIntent(
     fields.failure_code = null;
     fields.failure_message = null;
   }
-  return mover.move(payment, target, ctx, t, fields);
+  return mover.move(payment, target, ctx, t, fields, event);
 }

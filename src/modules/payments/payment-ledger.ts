@@ -6,7 +6,7 @@ import { applyIntent } from './apply-intent';
 import { findVisiblePayment } from './find-payment';
 import type { Payment } from './payment.model';
 import type { MoveContext, MoveResult, PaymentMover } from './payment-mover';
-import type { PaymentRepository } from './payment.repository';
+import { recordsEvent, type AppliedEvent, type PaymentRepository } from './payment.repository';
 import { serializePayment } from './payment.serializer';
 
 /** A dispute as the provider reports it; `amount` in minor units. */
@@ -58,9 +58,47 @@ export class PaymentLedger {
     return attached;
   }
 
-  /** Brings a locked payment in line with the provider's intent (see `applyIntent`); `refused` wrote nothing. */
-  applyIntent(payment: Payment, intent: ProviderPaymentIntent, ctx: MoveContext, t: Transaction): Promise<MoveResult> {
-    return applyIntent(this.mover, payment, intent, ctx, t);
+  /**
+   * Locks, in `t` and in one statement, every payment with one of `ids` or whose PaymentIntent is one
+   * of `providerPaymentIds` (in id order, the order every multi-payment lock takes), for a caller
+   * about to work on all of them (a webhook batch): `lock` / `lockByIntent` of these payments in `t`
+   * then return the locked row as `t` last wrote it, with no statement of their own.
+   */
+  async lockMany(ids: string[], providerPaymentIds: string[], t: Transaction): Promise<void> {
+    await this.payments.lockMany(ids, providerPaymentIds, t);
+  }
+
+  /**
+   * From now on, the history rows and outbox events written in `t` (through this ledger, or the
+   * outbox directly) wait for `flushWrites(t)`, which writes each kind in one statement, in the order
+   * they were made (one payment's events keep their order). For a transaction making many moves (a
+   * webhook batch). Nothing in `t` may read them before the flush; the caller must flush before it
+   * commits, or they are lost.
+   */
+  holdWrites(t: Transaction): void {
+    this.payments.holdMoves(t);
+    this.outbox.hold(t);
+  }
+
+  /** Writes what `t` held since `holdWrites` (history rows, then outbox events): two statements at most. */
+  async flushWrites(t: Transaction): Promise<void> {
+    await this.payments.flushMoves(t);
+    await this.outbox.flush(t);
+  }
+
+  /**
+   * Brings a locked payment in line with the provider's intent (see `applyIntent`); `refused` wrote
+   * nothing. With `event` (the PaymentIntent event reporting `intent`), an applied intent also
+   * records the event as the last one applied (`recordAppliedEvent`): in the move's own UPDATE when
+   * there is one, else in an UPDATE of its own when it changes anything.
+   */
+  async applyIntent(payment: Payment, intent: ProviderPaymentIntent, ctx: MoveContext, t: Transaction, event?: AppliedEvent): Promise<MoveResult> {
+    const result = await applyIntent(this.mover, payment, intent, ctx, t, event);
+    // The result's row is the locked row after any write: recorded already, or still to record.
+    if (event && result.outcome !== 'refused' && recordsEvent(result.payment, event)) {
+      await this.payments.recordAppliedEvent(payment.id, event, t);
+    }
+    return result;
   }
 
   /**

@@ -3,7 +3,7 @@ import type { Transaction } from 'sequelize';
 import type { Metrics } from '../../shared/metrics';
 import type { OutboxEventType, OutboxRepository } from '../events';
 import type { Payment } from './payment.model';
-import type { PaymentChanges, PaymentRepository } from './payment.repository';
+import type { AppliedEvent, PaymentChanges, PaymentRepository } from './payment.repository';
 import { serializePayment } from './payment.serializer';
 import { canMove, type MoveSource, type PaymentStatus } from './payment-status';
 
@@ -63,17 +63,29 @@ export class PaymentMover {
     private readonly metrics?: Metrics,
   ) {}
 
-  async move(payment: Payment, to: PaymentStatus, ctx: MoveContext, t: Transaction, fields: PaymentChanges = {}): Promise<MoveResult> {
+  /**
+   * `event`, when given, is the PaymentIntent event causing the move: it is recorded as applied in
+   * the same UPDATE when the move writes the row (one statement instead of two); a move that writes
+   * nothing leaves it to the caller (`PaymentLedger.applyIntent`).
+   */
+  async move(
+    payment: Payment,
+    to: PaymentStatus,
+    ctx: MoveContext,
+    t: Transaction,
+    fields: PaymentChanges = {},
+    event?: AppliedEvent,
+  ): Promise<MoveResult> {
     const repeatable = to === 'partially_refunded';
     if (payment.status === to && !repeatable) {
       // Repeated news (a second delivery, a sync that finds nothing new) writes nothing: no new row
       // version of a 1-3 KB provider object, no `updated_at` bump that would read as activity.
-      const updated = changesAnything(payment, fields) ? await this.payments.update(payment.id, fields, t) : payment;
+      const updated = changesAnything(payment, fields) ? await this.payments.update(payment.id, fields, t, event) : payment;
       return { outcome: 'unchanged', payment: updated };
     }
     if (!canMove(payment.status, to)) return { outcome: 'refused', payment };
 
-    const updated = await this.payments.update(payment.id, { ...fields, status: to }, t);
+    const updated = await this.payments.update(payment.id, { ...fields, status: to }, t, event);
     await this.payments.insertMove(payment.id, { from: payment.status, to, source: ctx.source, eventId: ctx.eventId }, t);
     const eventType = EVENT_FOR_STATUS[to];
     if (eventType) await this.outbox.append(eventType, updated, { payment: serializePayment(updated) }, t);

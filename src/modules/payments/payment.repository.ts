@@ -1,5 +1,6 @@
 import type { Transaction } from 'sequelize';
 import { json, type Sql } from '../../shared/db/sql';
+import { LockedPayments } from './locked-payments';
 import { toPayment, type OrderCheck, type Payment, type PaymentMove, type PaymentRow } from './payment.model';
 import type { MoveSource, PaymentStatus } from './payment-status';
 
@@ -45,6 +46,28 @@ export interface PaymentChanges {
 
 const JSONB_COLUMNS = new Set(['next_action', 'provider_object']);
 
+/** A PaymentIntent event applied to a payment: its id and provider `created` (unix seconds). */
+export interface AppliedEvent {
+  id: string;
+  created: number;
+}
+
+/**
+ * True when recording `event` on a row with these last-event columns writes them: no event recorded
+ * yet, or an older one, or another one of the same second. SQL over the row's columns, and the same
+ * rule in TypeScript over a locked row (`recordsEvent`).
+ */
+const RECORDS_EVENT = `(last_event_created IS NULL OR last_event_created < :evCreated
+                        OR (last_event_created = :evCreated AND last_event_id IS DISTINCT FROM :evId))`;
+
+/** `RECORDS_EVENT` for a locked row: false only when the row has this event or a later one already. */
+export function recordsEvent(payment: Pick<Payment, 'lastEvent'>, event: AppliedEvent): boolean {
+  const last = payment.lastEvent;
+  // A row with no event id reads as lastEvent null: let the SQL guard decide.
+  if (!last) return true;
+  return last.created < event.created || (last.created === event.created && last.id !== event.id);
+}
+
 export interface ListFilters {
   userId?: string;
   status?: PaymentStatus;
@@ -68,6 +91,18 @@ function createdValues(p: NewPayment, move: { source: MoveSource }): Record<stri
     moveSource: move.source,
   };
 }
+
+/** A history row waiting in a holding transaction for `PaymentRepository.flushMoves`. */
+interface HeldMove {
+  paymentId: string;
+  from: PaymentStatus | null;
+  to: PaymentStatus;
+  source: MoveSource;
+  eventId: string | null;
+}
+
+/** Transactions whose history rows wait for one `flushMoves` (see `holdMoves`), in insert order. */
+const heldMoves = new WeakMap<Transaction, HeldMove[]>();
 
 export class PaymentRepository {
   constructor(private readonly sql: Sql) {}
@@ -200,22 +235,51 @@ export class PaymentRepository {
     return Number(row?.n ?? 0) > 0;
   }
 
+  /**
+   * Locks every payment with one of `ids` or one of the PaymentIntent ids `providerPaymentIds` in
+   * `t`, in one statement, in id order (every caller locking several payments takes them in this
+   * order, so two cannot deadlock on each other), and keeps the rows for `t`: the later `findById` /
+   * `findByProviderId` with `lock` of these payments in `t` read them from there, with no statement
+   * (see `LockedPayments`). Returns the locked rows.
+   */
+  async lockMany(ids: string[], providerPaymentIds: string[], t: Transaction): Promise<Payment[]> {
+    const rows = await this.sql.many<PaymentRow>(
+      `SELECT * FROM payments
+        WHERE id = ANY(ARRAY[:ids]::text[]) OR provider_payment_id = ANY(ARRAY[:providerPaymentIds]::text[])
+        ORDER BY id FOR UPDATE`,
+      // An empty list would render as ARRAY[] (no type): a null element matches nothing instead.
+      { ids: ids.length ? ids : [null], providerPaymentIds: providerPaymentIds.length ? providerPaymentIds : [null] },
+      t,
+    );
+    const payments = rows.map(toPayment);
+    LockedPayments.start(t, payments);
+    return payments;
+  }
+
   async findById(id: string, t?: Transaction, options: { lock?: boolean } = {}): Promise<Payment | null> {
+    const held = options.lock ? LockedPayments.byId(t, id) : undefined;
+    if (held) return held;
     const row = await this.sql.one<PaymentRow>(
       `SELECT * FROM payments WHERE id = :id ${options.lock ? 'FOR UPDATE' : ''}`,
       { id },
       t,
     );
-    return row ? toPayment(row) : null;
+    const payment = row ? toPayment(row) : null;
+    if (payment && options.lock) LockedPayments.remember(t, payment);
+    return payment;
   }
 
   async findByProviderId(providerPaymentId: string, t?: Transaction, options: { lock?: boolean } = {}): Promise<Payment | null> {
+    const held = options.lock ? LockedPayments.byIntent(t, providerPaymentId) : undefined;
+    if (held) return held;
     const row = await this.sql.one<PaymentRow>(
       `SELECT * FROM payments WHERE provider_payment_id = :providerPaymentId ${options.lock ? 'FOR UPDATE' : ''}`,
       { providerPaymentId },
       t,
     );
-    return row ? toPayment(row) : null;
+    const payment = row ? toPayment(row) : null;
+    if (payment && options.lock) LockedPayments.remember(t, payment);
+    return payment;
   }
 
   /** Serialises creates for one (user, order) within the caller's transaction. */
@@ -282,17 +346,31 @@ export class PaymentRepository {
     );
   }
 
-  async update(id: string, changes: PaymentChanges, t: Transaction): Promise<Payment> {
+  /**
+   * Writes `changes` and bumps `updated_at`; with `event`, also records it as the last PaymentIntent
+   * event applied (by `recordAppliedEvent`'s rule, in the same UPDATE: one statement, not two).
+   */
+  async update(id: string, changes: PaymentChanges, t: Transaction, event?: AppliedEvent): Promise<Payment> {
     const columns = Object.keys(changes) as Array<keyof PaymentChanges>;
     const sets = columns.map((c) => (JSONB_COLUMNS.has(c) ? `${c} = CAST(:${c} AS jsonb)` : `${c} = :${c}`));
     const values: Record<string, unknown> = { id };
     for (const c of columns) values[c] = JSONB_COLUMNS.has(c) ? json(changes[c]) : changes[c];
+    if (event) {
+      // SET expressions read the row as it was, so both columns see the same guard.
+      sets.push(
+        `last_event_created = CASE WHEN ${RECORDS_EVENT} THEN :evCreated ELSE last_event_created END`,
+        `last_event_id = CASE WHEN ${RECORDS_EVENT} THEN :evId ELSE last_event_id END`,
+      );
+      Object.assign(values, { evId: event.id, evCreated: event.created });
+    }
     const [row] = await this.sql.returning<PaymentRow>(
       `UPDATE payments SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = :id RETURNING *`,
       values,
       t,
     );
-    return toPayment(row);
+    const payment = toPayment(row);
+    LockedPayments.remember(t, payment);
+    return payment;
   }
 
   /**
@@ -300,13 +378,47 @@ export class PaymentRepository {
    * applied to the payment, unless a later one (or this one) is recorded already. Does not touch
    * `updated_at`: news that changed nothing is not activity. Call under the payment's row lock.
    */
-  async recordAppliedEvent(paymentId: string, event: { id: string; created: number }, t: Transaction): Promise<void> {
+  async recordAppliedEvent(paymentId: string, event: AppliedEvent, t: Transaction): Promise<void> {
+    // A row `t` holds locked says already whether this would write anything.
+    const held = LockedPayments.byId(t, paymentId);
+    if (held && !recordsEvent(held, event)) return;
+    const [row] = await this.sql.returning<PaymentRow>(
+      `UPDATE payments SET last_event_created = :evCreated, last_event_id = :evId
+        WHERE id = :paymentId AND ${RECORDS_EVENT}
+        RETURNING *`,
+      { paymentId, evId: event.id, evCreated: event.created },
+      t,
+    );
+    if (row) LockedPayments.remember(t, toPayment(row));
+  }
+
+  /**
+   * From now on, `insertMove` in `t` only keeps the row; `flushMoves(t)` writes them all, in order,
+   * in one statement (a webhook batch: one round trip instead of one per move). The caller must
+   * `flushMoves` before it commits, or the rows are lost.
+   */
+  holdMoves(t: Transaction): void {
+    if (!heldMoves.has(t)) heldMoves.set(t, []);
+  }
+
+  /** Writes the history rows `t` held, ids ascending in insert order, and stops holding. */
+  async flushMoves(t: Transaction): Promise<void> {
+    const moves = heldMoves.get(t) ?? [];
+    heldMoves.delete(t);
+    if (moves.length === 0) return;
     await this.sql.exec(
-      `UPDATE payments SET last_event_created = :created, last_event_id = :eventId
-        WHERE id = :paymentId
-          AND (last_event_created IS NULL OR last_event_created < :created
-               OR (last_event_created = :created AND last_event_id IS DISTINCT FROM :eventId))`,
-      { paymentId, eventId: event.id, created: event.created },
+      `INSERT INTO payment_status_history (payment_id, from_status, to_status, source, event_id)
+       SELECT v.payment_id, v.from_status, v.to_status, v.source, v.event_id
+         FROM unnest(ARRAY[:paymentIds]::text[], ARRAY[:froms]::text[], ARRAY[:tos]::text[], ARRAY[:sources]::text[], ARRAY[:eventIds]::text[])
+              WITH ORDINALITY AS v(payment_id, from_status, to_status, source, event_id, ord)
+        ORDER BY v.ord`,
+      {
+        paymentIds: moves.map((m) => m.paymentId),
+        froms: moves.map((m) => m.from),
+        tos: moves.map((m) => m.to),
+        sources: moves.map((m) => m.source),
+        eventIds: moves.map((m) => m.eventId),
+      },
       t,
     );
   }
@@ -316,6 +428,11 @@ export class PaymentRepository {
     move: { from: PaymentStatus | null; to: PaymentStatus; source: MoveSource; eventId?: string | null },
     t: Transaction,
   ): Promise<void> {
+    const holding = heldMoves.get(t);
+    if (holding) {
+      holding.push({ paymentId, from: move.from, to: move.to, source: move.source, eventId: move.eventId ?? null });
+      return;
+    }
     await this.sql.exec(
       `INSERT INTO payment_status_history (payment_id, from_status, to_status, source, event_id)
        VALUES (:paymentId, :from, :to, :source, :eventId)`,

@@ -30,8 +30,9 @@ export const onPaymentIntent: EventHandler = async (object, ctx) => {
     // Usually late news; but a processing debit can still fail, and only Stripe can tell which it is.
     return canMove(payment.status, reported) ? { kind: 'needs_sync', paymentId: payment.id } : processed('stale', payment);
   }
-  const result = await ctx.payments.applyIntent(payment, intent, { source: ctx.source, eventId: ctx.eventId }, ctx.t);
+  // The event is recorded as applied with the move (one UPDATE), unless the move is refused.
+  const applied = { id: ctx.eventId, created: ctx.eventCreated };
+  const result = await ctx.payments.applyIntent(payment, intent, { source: ctx.source, eventId: ctx.eventId }, ctx.t, applied);
   if (result.outcome === 'refused') return { kind: 'needs_sync', paymentId: payment.id };
-  await ctx.payments.recordAppliedEvent(payment.id, { id: ctx.eventId, created: ctx.eventCreated }, ctx.t);
   return processed(result.outcome, result.payment);
 };
