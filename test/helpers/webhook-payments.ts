@@ -71,3 +71,22 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, what: s
   }
   throw new Error(`gave up waiting for ${what}`);
 }
+
+/**
+ * Runs `fn` (a measured worker drain) with every due event other than `ours` parked for its duration:
+ * events that other tests left retrying in the shared database would otherwise join the claim and,
+ * failing again, send their batch to per-event transactions. Their next attempt is put back after.
+ */
+export async function withOtherEventsParked<T>(ours: string[], fn: () => Promise<T>): Promise<T> {
+  const parked = await rows<{ id: string; next_attempt_at: Date }>(
+    `UPDATE webhook_events w SET next_attempt_at = now() + interval '1 hour' FROM webhook_events o
+      WHERE w.id = o.id AND w.state IN ('pending', 'retrying') AND NOT (w.id = ANY(ARRAY[:ours]::text[]))
+      RETURNING w.id, o.next_attempt_at`,
+    { ours },
+  );
+  try {
+    return await fn();
+  } finally {
+    for (const p of parked) await rows(`UPDATE webhook_events SET next_attempt_at = :at WHERE id = :id`, { id: p.id, at: p.next_attempt_at });
+  }
+}

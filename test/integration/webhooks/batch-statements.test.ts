@@ -7,7 +7,7 @@ import { rows, testDatabase } from '../../helpers/database';
 import { deliver, nowSeconds, paymentIntentEvent } from '../../helpers/stripe-events';
 import { buildTestApp, withFakeStripe } from '../../helpers/test-app';
 import type { FakeStripe } from '../../helpers/fake-stripe';
-import { createPayment, historyOf, paymentRow, storedEvent, type CreatedPayment } from '../../helpers/webhook-payments';
+import { createPayment, historyOf, paymentRow, storedEvent, withOtherEventsParked, type CreatedPayment } from '../../helpers/webhook-payments';
 
 /** Statements the service sends while `fn` runs, grouped by transaction id (null: outside one). */
 async function statementsByTransaction(fn: () => Promise<unknown>): Promise<Map<string | null, string[]>> {
@@ -47,7 +47,10 @@ describe('the webhook worker: statements of a batch', () => {
     );
     for (const e of events) expect((await deliver(app, e)).status).to.equal(200);
 
-    const byTx = await statementsByTransaction(() => container.webhooks.worker.drain());
+    const byTx = await withOtherEventsParked(
+      events.map((e) => e.id),
+      () => statementsByTransaction(() => container.webhooks.worker.drain()),
+    );
 
     for (const [i, p] of payments.entries()) {
       expect(await paymentRow(p.id)).to.include({ status: 'requires_action', last_event_id: events[i].id });

@@ -8,7 +8,7 @@ import { rows, testDatabase, testDatabaseUrl, usesEmbeddedDatabase } from '../..
 import type { FakeStripe } from '../../helpers/fake-stripe';
 import { deliver, nowSeconds, paymentIntentEvent, stripeId } from '../../helpers/stripe-events';
 import { buildTestApp, withFakeStripe } from '../../helpers/test-app';
-import { createPayment, historyOf, paymentRow, storedEvent, type CreatedPayment } from '../../helpers/webhook-payments';
+import { createPayment, historyOf, paymentRow, storedEvent, withOtherEventsParked, type CreatedPayment } from '../../helpers/webhook-payments';
 
 interface Sent {
   sql: string;
@@ -80,21 +80,10 @@ describe('the webhook worker applies claimed events in batches', () => {
     await container.webhooks.worker.drain();
     const events = payments.map((p) => requiresAction(p));
     for (const e of events) expect((await deliver(app, e)).status).to.equal(200);
-    // Events other tests left retrying in the shared database would join the claim (and, if they fail
-    // again, send their lane to per-event transactions): parked for the measured drain, then put back.
-    const parked = await rows<{ id: string; next_attempt_at: Date }>(
-      `UPDATE webhook_events w SET next_attempt_at = now() + interval '1 hour' FROM webhook_events o
-        WHERE w.id = o.id AND w.state IN ('pending', 'retrying') AND NOT (w.id = ANY(ARRAY[:ours]::text[]))
-        RETURNING w.id, o.next_attempt_at`,
-      { ours: events.map((e) => e.id) },
+    const sent = await withOtherEventsParked(
+      events.map((e) => e.id),
+      () => recording(() => container.webhooks.worker.drain()),
     );
-
-    let sent: Sent[];
-    try {
-      sent = await recording(() => container.webhooks.worker.drain());
-    } finally {
-      for (const p of parked) await rows(`UPDATE webhook_events SET next_attempt_at = :at WHERE id = :id`, { id: p.id, at: p.next_attempt_at });
-    }
 
     for (const e of events) expect(await storedEvent(e.id)).to.include({ state: 'processed', outcome: 'moved', attempts: 1 });
     const locks = sent.filter((s) => /FROM "?payments"?\b[\s\S]*FOR UPDATE/i.test(s.sql));
