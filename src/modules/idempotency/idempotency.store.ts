@@ -136,6 +136,34 @@ export class IdempotencyStore {
     };
   }
 
+  /**
+   * Begins `pending` as a new key inside the caller's transaction `t` (its first statement), so the key
+   * commits with the work it guards: one commit instead of two. Null when the key exists (nothing
+   * written: roll `t` back and `beginPending(pending, { seen: true })` to resume, replay or refuse).
+   * The key counts as begun (`pending.record`, held) only once `t` commits.
+   */
+  async beginIn(pending: PendingKey, t: Transaction): Promise<IdempotencyRecord | null> {
+    const fresh = await this.insert(pending.request, t);
+    if (!fresh || fresh.kind !== 'proceed') return null;
+    const record = fresh.record;
+    t.afterCommit(() => {
+      pending.record = record;
+      this.held.set(record.id, record);
+    });
+    return record;
+  }
+
+  /**
+   * Stores the final answer (`status`, `text` byte for byte) and unlocks the key inside the caller's
+   * transaction `t`, the one that finishes the work: no separate commit for the answer. Once `t`
+   * commits, the middleware sends `text` (`record.answered`) and does not complete again.
+   */
+  async completeIn(record: IdempotencyRecord, status: number, text: string, t: Transaction): Promise<void> {
+    const complete = this.completeCte(record, status, text);
+    await this.sql.exec(complete.sql, complete.replacements, t);
+    t.afterCommit(() => this.completedWith(record, status, text));
+  }
+
   /** Records that `completeCte`'s statement committed: the key is no longer held, and the middleware sends `text`. */
   completedWith(record: IdempotencyRecord, status: number, text: string): void {
     this.held.delete(record.id);

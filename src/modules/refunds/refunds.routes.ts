@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import { requireAdmin } from '../../shared/auth/authenticate.middleware';
 import { validate } from '../../shared/http/validate.middleware';
-import { idempotent, type IdempotencyStore } from '../idempotency';
+import { idempotentOwnBegin, type IdempotencyStore } from '../idempotency';
 import { findVisiblePayment, type PaymentReads } from '../payments';
 import type { CreateRefundUseCase } from './create-refund.use-case';
-import type { RefundRepository } from './refund.repository';
+import type { Refund, RefundRepository } from './refund.repository';
 import { createRefundSchema, type CreateRefundBody } from './refund.schemas';
 import { serializeRefund } from './refund.serializer';
 
@@ -26,9 +26,10 @@ export function refundsRouter(deps: {
     '/',
     requireAdmin,
     validate('body', createRefundSchema),
-    idempotent(deps.idempotency, async (req, idem) => {
-      const refund = await deps.create.execute(paymentIdOf(req.params), req.validated!.body as CreateRefundBody, req.auth!, idem);
-      return { status: 201, body: serializeRefund(refund) };
+    // The key is begun in the refund's own first transaction and its answer stored in its last.
+    idempotentOwnBegin(deps.idempotency, async (req, key) => {
+      const answer = (refund: Refund) => ({ status: 201, body: serializeRefund(refund) });
+      return answer(await deps.create.execute(paymentIdOf(req.params), req.validated!.body as CreateRefundBody, req.auth!, key, answer));
     }),
   );
 

@@ -1,27 +1,18 @@
 import { expect } from 'chai';
 import type { Express } from 'express';
-import type { QueryOptions, Transaction } from 'sequelize';
 import type { Container } from '../../../src/container';
 import { newUserId, tokenFor } from '../../helpers/auth';
 import { rows, testDatabase } from '../../helpers/database';
 import { deliver, nowSeconds, paymentIntentEvent } from '../../helpers/stripe-events';
 import { buildTestApp, withFakeStripe } from '../../helpers/test-app';
 import type { FakeStripe } from '../../helpers/fake-stripe';
+import { recordStatements } from '../../helpers/sql-recording';
 import { createPayment, historyOf, paymentRow, storedEvent, withOtherEventsParked, type CreatedPayment } from '../../helpers/webhook-payments';
 
 /** Statements the service sends while `fn` runs, grouped by transaction id (null: outside one). */
 async function statementsByTransaction(fn: () => Promise<unknown>): Promise<Map<string | null, string[]>> {
   const byTx = new Map<string | null, string[]>();
-  const sequelize = testDatabase();
-  sequelize.addHook('afterQuery', 'count-batch-statements', (options: QueryOptions, query: unknown) => {
-    const tx = ((options as QueryOptions & { transaction?: Transaction | null }).transaction as { id?: string } | null | undefined)?.id ?? null;
-    byTx.set(tx, [...(byTx.get(tx) ?? []), String((query as { sql?: string }).sql ?? '')]);
-  });
-  try {
-    await fn();
-  } finally {
-    sequelize.removeHook('afterQuery', 'count-batch-statements');
-  }
+  for (const { sql, tx } of await recordStatements(fn)) byTx.set(tx, [...(byTx.get(tx) ?? []), sql]);
   return byTx;
 }
 

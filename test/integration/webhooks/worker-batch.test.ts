@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import type { Express } from 'express';
-import type { QueryOptions, Transaction } from 'sequelize';
 import type { Container } from '../../../src/container';
 import { newUserId, tokenFor } from '../../helpers/auth';
 import { Client } from 'pg';
@@ -8,28 +7,8 @@ import { rows, testDatabase, testDatabaseUrl, usesEmbeddedDatabase } from '../..
 import type { FakeStripe } from '../../helpers/fake-stripe';
 import { deliver, nowSeconds, paymentIntentEvent, stripeId } from '../../helpers/stripe-events';
 import { buildTestApp, withFakeStripe } from '../../helpers/test-app';
+import { recordStatements, type SentStatement } from '../../helpers/sql-recording';
 import { createPayment, historyOf, paymentRow, storedEvent, withOtherEventsParked, type CreatedPayment } from '../../helpers/webhook-payments';
-
-interface Sent {
-  sql: string;
-  tx: string | null;
-}
-
-/** Runs `fn` and returns every statement the service sent meanwhile, with its transaction id. */
-async function recording(fn: () => Promise<unknown>): Promise<Sent[]> {
-  const sent: Sent[] = [];
-  const sequelize = testDatabase();
-  sequelize.addHook('afterQuery', 'record-worker', (options: QueryOptions, query: unknown) => {
-    const tx = (options as QueryOptions & { transaction?: Transaction | null }).transaction as { id?: string } | null | undefined;
-    sent.push({ sql: String((query as { sql?: string }).sql ?? ''), tx: tx?.id ?? null });
-  });
-  try {
-    await fn();
-  } finally {
-    sequelize.removeHook('afterQuery', 'record-worker');
-  }
-  return sent;
-}
 
 describe('the webhook worker applies claimed events in batches', () => {
   let stripe: FakeStripe;
@@ -53,7 +32,7 @@ describe('the webhook worker applies claimed events in batches', () => {
     const events = payments.map((p) => requiresAction(p));
     for (const e of events) expect((await deliver(app, e)).status).to.equal(200);
 
-    const sent = await recording(() => container.webhooks.worker.drain());
+    const sent = await recordStatements(() => container.webhooks.worker.drain());
 
     for (const [i, p] of payments.entries()) {
       expect(await paymentRow(p.id)).to.include({ status: 'requires_action', last_event_id: events[i].id });
@@ -82,7 +61,7 @@ describe('the webhook worker applies claimed events in batches', () => {
     for (const e of events) expect((await deliver(app, e)).status).to.equal(200);
     const sent = await withOtherEventsParked(
       events.map((e) => e.id),
-      () => recording(() => container.webhooks.worker.drain()),
+      () => recordStatements(() => container.webhooks.worker.drain()),
     );
 
     for (const e of events) expect(await storedEvent(e.id)).to.include({ state: 'processed', outcome: 'moved', attempts: 1 });
