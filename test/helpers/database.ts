@@ -93,3 +93,17 @@ export async function rows<T = Record<string, unknown>>(sql: string, replacement
   const [result] = await testDatabase().query(sql, { replacements });
   return result as T[];
 }
+
+/** A pooled pg client as Sequelize hands it to query hooks: its backend pid and its socket. */
+export type PooledConnection = import('pg').Client & { processID: number; connection: { stream: { destroy(): void } } };
+
+/**
+ * Kills `connection` as a database restart or failover would (`pg_terminate_backend`; on the embedded
+ * database, which has no backends, its socket) and resolves once pg has seen it end.
+ */
+export async function terminateConnection(connection: PooledConnection): Promise<void> {
+  const gone = new Promise((resolve) => connection.once('end', resolve));
+  if (usesEmbeddedDatabase()) connection.connection.stream.destroy();
+  else await testDatabase().query('SELECT pg_terminate_backend(:pid)', { replacements: { pid: connection.processID } });
+  await gone;
+}

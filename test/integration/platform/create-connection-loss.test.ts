@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import type { Client } from 'pg';
 import type { QueryOptions } from 'sequelize';
 import request from 'supertest';
 import { bearer, newUserId, tokenFor } from '../../helpers/auth';
-import { rows, testDatabase, usesEmbeddedDatabase } from '../../helpers/database';
+import { rows, terminateConnection, testDatabase, type PooledConnection } from '../../helpers/database';
 import { buildTestApp } from '../../helpers/test-app';
 
-type Conn = Client & { processID: number; connection: { stream: { destroy(): void } } };
+type Conn = PooledConnection;
 
 /**
  * Kills the connection of the first statement matching `pattern`: before it is sent (it fails), or
@@ -18,10 +17,7 @@ function killConnection(hook: 'beforeQuery' | 'afterQuery', pattern: RegExp, thr
   let fired = false;
   const kill = async (connection: Conn) => {
     armed = false;
-    const gone = new Promise((resolve) => connection.once('end', resolve));
-    if (usesEmbeddedDatabase()) connection.connection.stream.destroy();
-    else await sequelize.query('SELECT pg_terminate_backend(:pid)', { replacements: { pid: connection.processID } });
-    await gone;
+    await terminateConnection(connection);
     fired = true;
   };
   sequelize.addHook(hook, 'qa-kill', async (_options: QueryOptions, query: unknown) => {

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import type { Client } from 'pg';
 import type { QueryOptions } from 'sequelize';
 import request from 'supertest';
 import { expectApiError } from '../../helpers/api-error';
 import { bearer, newUserId, tokenFor } from '../../helpers/auth';
-import { rows, testDatabase, usesEmbeddedDatabase } from '../../helpers/database';
+import { rows, terminateConnection, testDatabase, type PooledConnection } from '../../helpers/database';
 import { buildTestApp } from '../../helpers/test-app';
 
 /**
@@ -19,13 +18,10 @@ function killConnectionAfter(pattern: RegExp): { fired: () => boolean; disarm: (
   let armed = true;
   let fired = false;
   sequelize.addHook('afterQuery', 'kill-connection', async (options: QueryOptions & { transaction?: unknown }, query: unknown) => {
-    const { sql, connection } = query as { sql?: string; connection: Client & { processID: number; connection: { stream: { destroy(): void } } } };
+    const { sql, connection } = query as { sql?: string; connection: PooledConnection };
     if (!armed || !options.transaction || !sql || !pattern.test(sql)) return;
     armed = false;
-    const gone = new Promise((resolve) => connection.once('end', resolve));
-    if (usesEmbeddedDatabase()) connection.connection.stream.destroy();
-    else await sequelize.query('SELECT pg_terminate_backend(:pid)', { replacements: { pid: connection.processID } });
-    await gone;
+    await terminateConnection(connection);
     fired = true;
   });
   return { fired: () => fired, disarm: () => sequelize.removeHook('afterQuery', 'kill-connection') };
