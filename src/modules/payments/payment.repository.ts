@@ -1,6 +1,7 @@
 import type { Transaction } from 'sequelize';
 import { json, type Sql } from '../../shared/db/sql';
 import { LockedPayments } from './locked-payments';
+import { HeldMoves } from './held-moves';
 import { toPayment, type OrderCheck, type Payment, type PaymentMove, type PaymentRow } from './payment.model';
 import type { MoveSource, PaymentStatus } from './payment-status';
 
@@ -92,17 +93,6 @@ function createdValues(p: NewPayment, move: { source: MoveSource }): Record<stri
   };
 }
 
-/** A history row waiting in a holding transaction for `PaymentRepository.flushMoves`. */
-interface HeldMove {
-  paymentId: string;
-  from: PaymentStatus | null;
-  to: PaymentStatus;
-  source: MoveSource;
-  eventId: string | null;
-}
-
-/** Transactions whose history rows wait for one `flushMoves` (see `holdMoves`), in insert order. */
-const heldMoves = new WeakMap<Transaction, HeldMove[]>();
 
 export class PaymentRepository {
   constructor(private readonly sql: Sql) {}
@@ -398,29 +388,12 @@ export class PaymentRepository {
    * `flushMoves` before it commits, or the rows are lost.
    */
   holdMoves(t: Transaction): void {
-    if (!heldMoves.has(t)) heldMoves.set(t, []);
+    HeldMoves.hold(t);
   }
 
   /** Writes the history rows `t` held, ids ascending in insert order, and stops holding. */
-  async flushMoves(t: Transaction): Promise<void> {
-    const moves = heldMoves.get(t) ?? [];
-    heldMoves.delete(t);
-    if (moves.length === 0) return;
-    await this.sql.exec(
-      `INSERT INTO payment_status_history (payment_id, from_status, to_status, source, event_id)
-       SELECT v.payment_id, v.from_status, v.to_status, v.source, v.event_id
-         FROM unnest(ARRAY[:paymentIds]::text[], ARRAY[:froms]::text[], ARRAY[:tos]::text[], ARRAY[:sources]::text[], ARRAY[:eventIds]::text[])
-              WITH ORDINALITY AS v(payment_id, from_status, to_status, source, event_id, ord)
-        ORDER BY v.ord`,
-      {
-        paymentIds: moves.map((m) => m.paymentId),
-        froms: moves.map((m) => m.from),
-        tos: moves.map((m) => m.to),
-        sources: moves.map((m) => m.source),
-        eventIds: moves.map((m) => m.eventId),
-      },
-      t,
-    );
+  flushMoves(t: Transaction): Promise<void> {
+    return HeldMoves.flush(this.sql, t);
   }
 
   async insertMove(
@@ -428,11 +401,7 @@ export class PaymentRepository {
     move: { from: PaymentStatus | null; to: PaymentStatus; source: MoveSource; eventId?: string | null },
     t: Transaction,
   ): Promise<void> {
-    const holding = heldMoves.get(t);
-    if (holding) {
-      holding.push({ paymentId, from: move.from, to: move.to, source: move.source, eventId: move.eventId ?? null });
-      return;
-    }
+    if (HeldMoves.keep(t, { paymentId, from: move.from, to: move.to, source: move.source, eventId: move.eventId ?? null })) return;
     await this.sql.exec(
       `INSERT INTO payment_status_history (payment_id, from_status, to_status, source, event_id)
        VALUES (:paymentId, :from, :to, :source, :eventId)`,

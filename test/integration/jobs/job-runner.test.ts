@@ -26,6 +26,28 @@ function gate() {
   return { opened, open };
 }
 
+/**
+ * While `a` runs `job` (held open by the test), `b`'s next tick is skipped_locked; once `a`'s run
+ * ends, `b`'s following tick runs.
+ */
+async function expectOneRunAtATime(job: string, a: JobRunner, b: JobRunner): Promise<void> {
+  const running = gate();
+  const started = gate();
+  const first = a.run(
+    job,
+    async () => {
+      started.open();
+      await running.opened;
+    },
+    new Date('2026-11-29T12:05:00Z'),
+  );
+  await started.opened;
+  expect(await b.run(job, async () => undefined, new Date('2026-11-29T12:10:00Z'))).to.equal('skipped_locked');
+  running.open();
+  expect(await first).to.equal('succeeded');
+  expect(await b.run(job, async () => undefined, new Date('2026-11-29T12:15:00Z'))).to.equal('succeeded');
+}
+
 async function runsOf(metrics: Metrics, job: string): Promise<Record<string, number>> {
   const { values } = await metrics.jobRuns.get();
   return Object.fromEntries(values.filter((v) => v.labels.job === job).map((v) => [String(v.labels.result), v.value]));
@@ -108,21 +130,7 @@ describe('jobs run once across replicas (job lock + tick claim)', () => {
       const job = jobName();
       const a = replica(new RedisJobLock(client(), 5_000));
       const b = replica(new RedisJobLock(client(), 5_000));
-      const running = gate();
-      const started = gate();
-      const first = a.runner.run(
-        job,
-        async () => {
-          started.open();
-          await running.opened;
-        },
-        new Date('2026-11-29T12:05:00Z'),
-      );
-      await started.opened;
-      expect(await b.runner.run(job, async () => undefined, new Date('2026-11-29T12:10:00Z'))).to.equal('skipped_locked');
-      running.open();
-      expect(await first).to.equal('succeeded');
-      expect(await b.runner.run(job, async () => undefined, new Date('2026-11-29T12:15:00Z'))).to.equal('succeeded');
+      await expectOneRunAtATime(job, a.runner, b.runner);
     });
 
     it('when a run outlasts the lease, then the lease is extended while it runs and no other replica gets in', async () => {
@@ -188,21 +196,7 @@ describe('jobs run once across replicas (job lock + tick claim)', () => {
       const poolB = pool();
       const a = replica(new PostgresAdvisoryJobLock(poolA), poolA);
       const b = replica(new PostgresAdvisoryJobLock(poolB), poolB);
-      const running = gate();
-      const started = gate();
-      const first = a.runner.run(
-        job,
-        async () => {
-          started.open();
-          await running.opened;
-        },
-        new Date('2026-11-29T12:05:00Z'),
-      );
-      await started.opened;
-      expect(await b.runner.run(job, async () => undefined, new Date('2026-11-29T12:10:00Z'))).to.equal('skipped_locked');
-      running.open();
-      expect(await first).to.equal('succeeded');
-      expect(await b.runner.run(job, async () => undefined, new Date('2026-11-29T12:15:00Z'))).to.equal('succeeded');
+      await expectOneRunAtATime(job, a.runner, b.runner);
     });
 
     it("when the holder's session ends (its backend terminated, as when the process is SIGKILLed), then the lock is released with it", async () => {
